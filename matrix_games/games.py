@@ -1,0 +1,116 @@
+"""Two-player 2x2 matrix games: the five games of the paper, and any game built from a payoff table.
+
+A game is a frozen dataclass holding its payoff table, ``payoffs[row][column] == (row_payoff, column_payoff)``, with
+action 0 = C and 1 = D for both players (see ``actions.py``). Payoffs are the paper's exactly
+(``inference_vsRandom.py`` lines 965-971 of Tennant et al.'s code; paper.md §1).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+Payoff = tuple[float, float]
+PayoffTable = tuple[tuple[Payoff, Payoff], tuple[Payoff, Payoff]]
+
+
+@dataclass(frozen=True)
+class MatrixGame:
+    """A two-player normal-form game with two actions per player.
+
+    Attributes:
+        name: Short identifier, e.g. ``"prisoners_dilemma"``.
+        title: Human-readable name, e.g. ``"Iterated Prisoner's Dilemma"``.
+        payoffs: ``payoffs[row_action][column_action] == (row_payoff, column_payoff)``; player_0 is the row player.
+    """
+
+    name: str
+    title: str
+    payoffs: PayoffTable
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "payoffs", _validate_table(self.payoffs, self.name))
+
+    def payoff(self, row_action: int, column_action: int) -> Payoff:
+        """The pair ``(row_payoff, column_payoff)`` for one round of legal actions."""
+        return self.payoffs[row_action][column_action]
+
+    def payoff_for(self, player: int, own_action: int, opponent_action: int) -> Payoff:
+        """``(own_payoff, opponent_payoff)`` from ``player``'s point of view (0 = row, 1 = column)."""
+        if player == 0:
+            return self.payoffs[own_action][opponent_action]
+        column_payoff, row_payoff = self.payoffs[opponent_action][own_action][::-1]
+        return column_payoff, row_payoff
+
+    def for_player(self, player: int) -> MatrixGame:
+        """This game as seen by ``player``, who becomes the row player (transposed for player 1)."""
+        if player == 0:
+            return self
+        if player != 1:
+            raise ValueError(f"player must be 0 or 1, got {player!r}.")
+        table = tuple(tuple(self.payoff_for(1, own, other) for other in (0, 1)) for own in (0, 1))
+        return MatrixGame(name=self.name, title=self.title, payoffs=table)  # type: ignore[arg-type]
+
+    @property
+    def best_joint_payoff(self) -> float:
+        """U_max: the highest sum of both players' payoffs in any cell (used by utilitarian regret)."""
+        return max(sum(cell) for row in self.payoffs for cell in row)
+
+    @property
+    def is_symmetric(self) -> bool:
+        """True when both players face the same payoffs (all but Bach-or-Stravinsky in the suite)."""
+        return self.for_player(1).payoffs == self.payoffs
+
+    @classmethod
+    def from_table(cls, name: str, table: Sequence[Sequence[Sequence[float]]], title: str | None = None) -> MatrixGame:
+        """Build a game from a nested 2x2 table of payoff pairs, e.g. ``[[(3, 3), (0, 5)], [(5, 0), (1, 1)]]``."""
+        return cls(name=name, title=title or name.replace("_", " ").title(), payoffs=table)  # type: ignore[arg-type]
+
+
+def _validate_table(table: object, name: str) -> PayoffTable:
+    expected = "a 2x2 table of (row_payoff, column_payoff) pairs, e.g. [[(3, 3), (0, 4)], [(4, 0), (1, 1)]]"
+    try:
+        rows = [list(row) for row in table]  # type: ignore[union-attr]
+        ok = len(rows) == 2 and all(len(row) == 2 and all(len(cell) == 2 for cell in row) for row in rows)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"Game {name!r}: payoffs must be {expected}; got {table!r}.")
+    try:
+        return tuple(tuple((float(cell[0]), float(cell[1])) for cell in row) for row in rows)  # type: ignore[return-value]
+    except (TypeError, ValueError):
+        raise ValueError(f"Game {name!r}: every payoff must be a number; got {table!r}.") from None
+
+
+PRISONERS_DILEMMA = MatrixGame(
+    "prisoners_dilemma", "Iterated Prisoner's Dilemma", (((3, 3), (0, 4)), ((4, 0), (1, 1)))
+)
+STAG_HUNT = MatrixGame("stag_hunt", "Iterated Stag Hunt", (((4, 4), (0, 3)), ((3, 0), (1, 1))))
+CHICKEN = MatrixGame("chicken", "Iterated Chicken", (((2, 2), (1, 4)), ((4, 1), (0, 0))))
+BACH_OR_STRAVINSKY = MatrixGame(
+    "bach_or_stravinsky", "Iterated Bach-or-Stravinsky", (((3, 2), (0, 0)), ((0, 0), (2, 3)))
+)
+DEFECTIVE_COORDINATION = MatrixGame(
+    "defective_coordination", "Iterated Defective Coordination", (((1, 1), (0, 0)), ((0, 0), (4, 4)))
+)
+
+GAMES: Mapping[str, MatrixGame] = MappingProxyType(
+    {game.name: game for game in (PRISONERS_DILEMMA, STAG_HUNT, CHICKEN, BACH_OR_STRAVINSKY, DEFECTIVE_COORDINATION)}
+)
+"""The paper's five games by name."""
+
+
+def get_game(game: str | MatrixGame) -> MatrixGame:
+    """Return ``game`` itself, or the suite's game of that name; an unknown name raises with a suggestion."""
+    if isinstance(game, MatrixGame):
+        return game
+    if isinstance(game, str) and game in GAMES:
+        return GAMES[game]
+    close = difflib.get_close_matches(str(game), list(GAMES), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(
+        f"Unknown game {game!r}.{hint} Known games: {sorted(GAMES)}; "
+        "or pass a MatrixGame, e.g. MatrixGame.from_table('my_game', [[(3, 3), (0, 5)], [(5, 0), (1, 1)]])."
+    )
