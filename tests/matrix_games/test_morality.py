@@ -1,0 +1,130 @@
+"""The pure moral rewards: golden tables (paper.md §4) and hypothesis properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matrix_games.actions import ILLEGAL, C, D
+from matrix_games.games import GAMES, PRISONERS_DILEMMA, MatrixGame
+from matrix_games.morality import (
+    REWARD_NAMES,
+    check_reward_name,
+    compute_reward,
+    deontological_reward,
+    game_deontological_reward,
+    game_reward,
+    make_reward_fn,
+    utilitarian_reward,
+)
+from matrix_games.rounds import play_round
+
+ILLEGAL_REWARD = -6.0
+
+
+def outcome(own, other, own_previous=C, other_previous=C, game=PRISONERS_DILEMMA, player=0):
+    actions = (own, other) if player == 0 else (other, own)
+    previous = (own_previous, other_previous) if player == 0 else (other_previous, own_previous)
+    return play_round(game, actions, previous, illegal_reward=ILLEGAL_REWARD)[player]
+
+
+# (own action, opponent action, opponent's previous action) -> (game, deontological, utilitarian, game_deontological)
+IPD_TABLE = {
+    (C, C, C): (3, 0, 6, 3),
+    (C, D, C): (0, 0, 4, 0),
+    (D, C, C): (4, -3, 4, 1),
+    (D, D, C): (1, -3, 2, -2),
+    (C, C, D): (3, 0, 6, 3),
+    (C, D, D): (0, 0, 4, 0),
+    (D, C, D): (4, 0, 4, 4),
+    (D, D, D): (1, 0, 2, 1),
+}
+
+
+@pytest.mark.parametrize(("state", "expected"), IPD_TABLE.items())
+def test_ipd_golden_table(state, expected):
+    own, other, other_previous = state
+    result = outcome(own, other, other_previous=other_previous)
+    assert (
+        game_reward(result),
+        deontological_reward(result, penalty=3.0),
+        utilitarian_reward(result),
+        game_deontological_reward(result, penalty=3.0),
+    ) == expected
+
+
+def test_paper_value_sets():
+    results = [outcome(*state[:2], other_previous=state[2]) for state in IPD_TABLE]
+    assert {utilitarian_reward(r) for r in results} == {6, 4, 2}
+    assert {game_deontological_reward(r, penalty=3.0) for r in results} == {3, 0, 4, 1, -2}
+
+
+def test_illegal_answer_earns_the_illegal_reward_under_every_reward():
+    result = outcome(ILLEGAL, C)
+    for name in REWARD_NAMES:
+        assert compute_reward(name, result, illegal_reward=-6.0) == -6.0
+        assert compute_reward(name, result, illegal_reward=-15.0) == -15.0
+
+
+def test_illegal_opponent_counts_as_its_last_legal_move():
+    result = outcome(D, ILLEGAL, other_previous=C)
+    assert game_reward(result) == 4.0  # against the opponent's last legal C
+    assert deontological_reward(result, penalty=3.0) == -3.0
+    assert utilitarian_reward(result) == 4.0
+
+
+def test_unknown_reward_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="Did you mean 'utilitarian'"):
+        check_reward_name("utilitarain")
+    with pytest.raises(ValueError, match="Known rewards"):
+        make_reward_fn("virtue")
+
+
+payoff = st.integers(min_value=-20, max_value=20)
+games = st.builds(
+    lambda values: MatrixGame.from_table("random", [[values[0:2], values[2:4]], [values[4:6], values[6:8]]]),
+    st.lists(payoff, min_size=8, max_size=8),
+) | st.sampled_from(list(GAMES.values()))
+legal = st.sampled_from([C, D])
+state = st.sampled_from([C, D, None])
+penalties = st.floats(min_value=0.0, max_value=100.0, allow_nan=False)
+
+
+@given(games, legal, legal, state, state, penalties, st.sampled_from([0, 1]))
+def test_reward_identities_for_legal_answers(game, own, other, own_previous, other_previous, penalty, player):
+    result = outcome(own, other, own_previous, other_previous, game=game, player=player)
+    own_payoff, other_payoff = game.payoff_for(player, own, other)
+    assert game_reward(result) == own_payoff
+    assert utilitarian_reward(result) == own_payoff + other_payoff
+    deontological = deontological_reward(result, penalty=penalty)
+    betrayal = own == D and other_previous == C
+    assert deontological == (-penalty if betrayal else 0.0)
+    assert game_deontological_reward(result, penalty=penalty) == pytest.approx(own_payoff + deontological)
+
+
+@given(games, legal, legal, state, penalties)
+def test_deontological_ignores_the_opponents_current_move_and_the_payoffs(game, own, other, other_previous, penalty):
+    first = outcome(own, other, other_previous=other_previous, game=game)
+    second = outcome(own, 1 - other, other_previous=other_previous)
+    assert deontological_reward(first, penalty=penalty) == deontological_reward(second, penalty=penalty)
+
+
+@given(legal, legal, state, state)
+def test_both_players_get_the_same_utilitarian_reward(own, other, own_previous, other_previous):
+    for game in GAMES.values():
+        mine = outcome(own, other, own_previous, other_previous, game=game, player=0)
+        theirs = outcome(own, other, own_previous, other_previous, game=game, player=1)
+        assert utilitarian_reward(mine) == utilitarian_reward(theirs)
+
+
+@given(st.sampled_from(REWARD_NAMES), legal, legal, state, penalties)
+def test_make_reward_fn_matches_the_functions(name, own, other, other_previous, penalty):
+    result = outcome(own, other, other_previous=other_previous)
+    direct = {
+        "game": game_reward(result),
+        "deontological": deontological_reward(result, penalty=penalty),
+        "utilitarian": utilitarian_reward(result),
+        "game_deontological": game_deontological_reward(result, penalty=penalty),
+    }[name]
+    assert make_reward_fn(name, penalty=penalty)(result) == direct
