@@ -34,7 +34,6 @@ state, two prompt shuffles per player, noise and ending. The same seed gives the
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar, Literal, get_args
 
 import gymnasium
@@ -131,25 +130,17 @@ class IteratedMatrixGameEnv(ParallelEnv):
         self._last_outcome: RoundOutcome | None = None
         self._last_intended: tuple[int, int] | None = None
         self._rngs: dict[str, np.random.Generator] = {}
+        self._observation_space = _observation_space(self.observation_type, self.action_labels)
+        self._action_space = spaces.Discrete(3 if self.allow_illegal else 2)
 
-    # Spaces: built once, the same object on every call (PettingZoo's API test checks identity).
-    @functools.cache  # noqa: B019 - two agents, the env lives as long as its spaces
+    # Spaces are built once, so every call returns the same object (PettingZoo's API test checks identity).
     def observation_space(self, agent: str) -> spaces.Space:
         self._check_agent(agent)
-        text = spaces.Text(
-            max_length=text_max_length(self.action_labels),
-            min_length=0,
-            charset=TEXT_CHARSET | set("".join(self.action_labels)),
-        )
-        numeric = spaces.MultiDiscrete([4, 4])
-        return {"text": text, "numeric": numeric, "dict": spaces.Dict({"text": text, "numeric": numeric})}[
-            self.observation_type
-        ]
+        return self._observation_space
 
-    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> spaces.Discrete:
         self._check_agent(agent)
-        return spaces.Discrete(3 if self.allow_illegal else 2)
+        return self._action_space
 
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
@@ -256,6 +247,14 @@ class IteratedMatrixGameEnv(ParallelEnv):
     def _check_agent(self, agent: str) -> None:
         if agent not in self.possible_agents:
             raise ValueError(f"Unknown agent {agent!r}: expected one of {self.possible_agents}.")
+
+
+def _observation_space(observation_type: str, labels: tuple[str, str]) -> spaces.Space:
+    text = spaces.Text(max_length=text_max_length(labels), min_length=0, charset=TEXT_CHARSET | set("".join(labels)))
+    numeric = spaces.MultiDiscrete([4, 4])
+    if observation_type == "text":
+        return text
+    return numeric if observation_type == "numeric" else spaces.Dict({"text": text, "numeric": numeric})
 
 
 def _round_info(outcome: RoundOutcome, intended: int, round_number: int) -> dict[str, Any]:
