@@ -1,0 +1,124 @@
+"""``PPOConfig``: the settings of one PPO learner, with trl 0.11's field names and the paper's values as defaults."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from llm_agents.ppo.maths import KL_PENALTIES, KLPenalty
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Hyperparameters of ``PPOTrainer.step`` (names as in trl 0.11's ``PPOConfig``; defaults as in paper.md §6).
+
+    Attributes:
+        learning_rate: Adam learning rate (trl's default optimizer: ``torch.optim.Adam``, no weight decay).
+        batch_size: samples per ``step`` call (the paper: 5 prompts per episode against a strategy, 3 against an LLM).
+        mini_batch_size: samples per forward/backward pass in the PPO epochs.
+        gradient_accumulation_steps: minibatches whose gradients are summed (each loss divided by this number)
+            before one optimizer step. ``batch_size`` must be a multiple of ``mini_batch_size *
+            gradient_accumulation_steps``. The paper set 4 after construction, which in trl 0.11 made its 4 epochs
+            one accumulated update on unchanged parameters (paper.md §6): ``ppo_epochs=1`` reproduces that update.
+        ppo_epochs: passes over the batch per ``step``.
+        init_kl_coef: the initial KL coefficient beta.
+        adap_kl_ctrl: adapt beta towards ``target`` (Ziegler et al.) or keep it fixed.
+        target: the target of the mean summed per-sample KL.
+        horizon: the adaptive controller's horizon, in samples.
+        kl_penalty: the per-token KL estimate: ``"kl"``, ``"abs"``, ``"mse"`` or ``"full"``.
+        gamma: GAE discount over response tokens.
+        lam: GAE lambda.
+        cliprange: PPO ratio clip epsilon.
+        cliprange_value: value-prediction clip epsilon.
+        vf_coef: weight of the value loss in the total loss.
+        whiten_rewards: whiten the per-token rewards (keeping their mean) before GAE.
+        use_score_scaling: divide scores by the running std of all scores seen so far.
+        use_score_norm: also subtract the running mean (needs ``use_score_scaling``).
+        score_clip: clip the (scaled) scores to ``[-score_clip, score_clip]``; None for no clipping.
+        max_grad_norm: clip the gradient norm of the trainable parameters before each optimizer step; None for none.
+        early_stopping: stop the epochs once the policy KL of the last minibatch exceeds ``1.5 * target_kl``.
+        target_kl: see ``early_stopping``.
+        ratio_threshold: a minibatch whose mean ratio exceeds this gets a zero loss (trl's safety valve).
+        seed: seeds the minibatch shuffling and the value head's initialisation.
+    """
+
+    learning_rate: float = 1.41e-5
+    batch_size: int = 5
+    mini_batch_size: int = 5
+    gradient_accumulation_steps: int = 1
+    ppo_epochs: int = 4
+    init_kl_coef: float = 0.2
+    adap_kl_ctrl: bool = True
+    target: float = 6.0
+    horizon: float = 10000.0
+    kl_penalty: KLPenalty = "kl"
+    gamma: float = 1.0
+    lam: float = 0.95
+    cliprange: float = 0.2
+    cliprange_value: float = 0.2
+    vf_coef: float = 0.1
+    whiten_rewards: bool = False
+    use_score_scaling: bool = True
+    use_score_norm: bool = True
+    score_clip: float | None = None
+    max_grad_norm: float | None = None
+    early_stopping: bool = False
+    target_kl: float = 1.0
+    ratio_threshold: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "mini_batch_size", "gradient_accumulation_steps", "ppo_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"PPOConfig.{name} must be a positive integer, got {value!r}.")
+        if self.batch_size % self.backward_batch_size != 0:
+            raise ValueError(
+                f"PPOConfig.batch_size ({self.batch_size}) must be a multiple of mini_batch_size * "
+                f"gradient_accumulation_steps ({self.mini_batch_size} * {self.gradient_accumulation_steps} = "
+                f"{self.backward_batch_size}); change one of them."
+            )
+        for name in ("learning_rate", "target", "horizon", "cliprange", "cliprange_value", "target_kl"):
+            _check_positive(name, getattr(self, name))
+        for name in ("init_kl_coef", "vf_coef"):
+            value = getattr(self, name)
+            if not _is_real(value) or value < 0:
+                raise ValueError(f"PPOConfig.{name} must be a finite number >= 0, got {value!r}.")
+        for name in ("gamma", "lam"):
+            value = getattr(self, name)
+            if not _is_real(value) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"PPOConfig.{name} must be in [0, 1], got {value!r}.")
+        if self.kl_penalty not in KL_PENALTIES:
+            raise ValueError(f"PPOConfig.kl_penalty must be one of {KL_PENALTIES}, got {self.kl_penalty!r}.")
+        if self.use_score_norm and not self.use_score_scaling:
+            raise ValueError(
+                "PPOConfig.use_score_norm=True only has an effect with use_score_scaling=True (as in trl); "
+                "set both, or neither."
+            )
+        for name in ("score_clip", "max_grad_norm"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_positive(name, value)
+        if not _is_real(self.ratio_threshold) or self.ratio_threshold <= 1.0:
+            raise ValueError(f"PPOConfig.ratio_threshold must be a number > 1, got {self.ratio_threshold!r}.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"PPOConfig.seed must be an integer, got {self.seed!r}.")
+
+    @property
+    def backward_batch_size(self) -> int:
+        """Samples per optimizer step: ``mini_batch_size * gradient_accumulation_steps``."""
+        return self.mini_batch_size * self.gradient_accumulation_steps
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for logs and run folders)."""
+        return asdict(self)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_positive(name: str, value: object) -> None:
+    if not _is_real(value) or value <= 0:
+        raise ValueError(f"PPOConfig.{name} must be a finite number > 0, got {value!r}.")

@@ -1,0 +1,424 @@
+"""``PPOTrainer``: trl 0.11's ``PPOTrainer.step`` on one named LoRA adapter of a peft model, with its value head.
+
+What one ``step(queries, responses, scores)`` does, in trl's order:
+
+1. scores: optional running scaling/normalisation (``RunningMoments``), optional clipping;
+2. with no grad, in eval mode: the policy's log-probs and values (adapter on) and the reference log-probs (the same
+   model under ``disable_adapter()``), on the response positions only (``batch.py``);
+3. per-token rewards ``-beta * KL`` plus the score on the last response token; GAE; returns; whitened advantages;
+4. ``ppo_epochs`` passes over the batch in shuffled minibatches: clipped policy loss + ``vf_coef`` x clipped value
+   loss, summed over ``gradient_accumulation_steps`` minibatches (each loss divided by that number) before each
+   optimizer step, optional gradient-norm clipping, trl's ``ratio_threshold`` valve and optional early stopping;
+5. trl's statistics (the train ones averaged over all minibatches), then the KL controller update.
+
+Deliberate differences from trl 0.11.4, none of which changes a recorded parity case:
+- padding is on the left with positions from the mask (the same computation as trl's right padding, see batch.py);
+- minibatch order comes from a ``torch.Generator`` seeded by ``config.seed`` (trl: the global ``np.random``);
+- ``max_grad_norm`` clips at every optimizer step (trl clipped through a one-shot ``filter`` iterator, so only its
+  very first step was ever clipped);
+- ``use_score_scaling`` works (trl 0.11.4 crashes on it, stack.md §1.3; the maths are trl's ``RunningMoments``);
+- gradient accumulation is real on its own terms (the paper's trl setting was not, paper.md §6).
+Like trl 0.11 (``batched_forward_pass`` calls ``model.eval()``), every forward, the training ones included, runs in
+eval mode, so LoRA and value-head dropout never act; the previous train/eval mode is restored after each step.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from llm_agents.ppo import maths
+from llm_agents.ppo.batch import ForwardOutput, PackedBatch, accepts_logits_to_keep, pack, response_forward
+from llm_agents.ppo.config import PPOConfig
+from llm_agents.ppo.value_head import ValueHead
+
+OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
+
+
+def adapter_parameters(model: nn.Module, adapter_name: str) -> dict[str, nn.Parameter]:
+    """The parameters that belong to the adapter ``adapter_name`` of a peft model, by their full names.
+
+    Found through peft's tuner layers (``adapter_layer_names``, e.g. ``lora_A``/``lora_B``) and ``modules_to_save``
+    wrappers, so another adapter, or an adapter whose name happens to appear in module paths, is never picked up.
+    """
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    wanted: set[int] = set()
+    for module in model.modules():
+        containers: list[Any] = []
+        if isinstance(module, BaseTunerLayer):
+            containers = [getattr(module, name, None) for name in module.adapter_layer_names]
+        elif isinstance(getattr(module, "modules_to_save", None), nn.ModuleDict):
+            containers = [module.modules_to_save]
+        for container in containers:
+            if container is None or adapter_name not in container:
+                continue
+            item = container[adapter_name]
+            wanted.update(id(p) for p in ([item] if isinstance(item, nn.Parameter) else item.parameters()))
+    return {name: p for name, p in model.named_parameters() if id(p) in wanted}
+
+
+class PPOTrainer:
+    """PPO on one adapter of a peft ``PeftModel``; several trainers can share one model, one adapter each.
+
+    Args:
+        model: a ``peft.PeftModel`` (e.g. from ``get_peft_model``) holding the adapter ``adapter_name``. The reference
+            policy is this model with its adapters disabled, so no second copy of the weights is made.
+        config: the PPO settings.
+        adapter_name: the adapter this trainer trains. It is made the active adapter during ``step`` and the
+            previously active one is restored afterwards.
+        value_head: the critic; by default a new ``ValueHead`` (initialised from ``config.seed``) on the model's device.
+        optimizer: an optimizer over ``trainer.trainable_parameters``, or a factory taking that list; by default
+            ``torch.optim.Adam(lr=config.learning_rate)`` as in trl.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: PPOConfig,
+        *,
+        adapter_name: str = "default",
+        value_head: nn.Module | None = None,
+        optimizer: torch.optim.Optimizer | OptimizerFactory | None = None,
+    ) -> None:
+        if not hasattr(model, "peft_config") or not hasattr(model, "disable_adapter"):
+            raise TypeError(
+                f"PPOTrainer needs a peft PeftModel (the reference is the model under disable_adapter()), got "
+                f"{type(model).__name__}; wrap it with peft.get_peft_model(model, LoraConfig(...))."
+            )
+        if adapter_name not in model.peft_config:
+            raise ValueError(
+                f"The model has no adapter {adapter_name!r}; its adapters are {sorted(model.peft_config)}. "
+                "Add it with model.add_adapter(name, config)."
+            )
+        if not isinstance(config, PPOConfig):
+            raise TypeError(f"config must be a PPOConfig, got {type(config).__name__}.")
+        self.model = model
+        self.config = config
+        self.adapter_name = adapter_name
+        self.device = next(model.parameters()).device
+        self.adapter_params = adapter_parameters(model, adapter_name)
+        if not self.adapter_params:
+            raise ValueError(f"Adapter {adapter_name!r} has no trainable parameters that PPOTrainer can find.")
+        if value_head is None:
+            hidden_size = model.config.get_text_config().hidden_size
+            value_head = ValueHead(hidden_size, generator=torch.Generator().manual_seed(config.seed))
+        self.value_head = value_head.to(self.device)
+        self.trainable_parameters: list[nn.Parameter] = [*self.adapter_params.values(), *value_head.parameters()]
+        self.optimizer = self._make_optimizer(optimizer)
+        self.kl_controller: maths.AdaptiveKLController | maths.FixedKLController = (
+            maths.AdaptiveKLController(config.init_kl_coef, config.target, config.horizon)
+            if config.adap_kl_ctrl
+            else maths.FixedKLController(config.init_kl_coef)
+        )
+        self.running_moments = maths.RunningMoments() if config.use_score_scaling else None
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.step_count = 0
+        self._use_logits_to_keep = accepts_logits_to_keep(model)
+        self._pad_token_id = getattr(model.config, "pad_token_id", None) or 0
+
+    def _make_optimizer(self, optimizer: torch.optim.Optimizer | OptimizerFactory | None) -> torch.optim.Optimizer:
+        if optimizer is None:
+            return torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
+        if isinstance(optimizer, torch.optim.Optimizer):
+            ours = {id(p) for p in self.trainable_parameters}
+            foreign = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in ours]
+            if foreign:
+                raise ValueError(
+                    f"The optimizer holds {len(foreign)} parameters that are not this trainer's adapter "
+                    f"{self.adapter_name!r} or value head; build it over trainer.trainable_parameters."
+                )
+            return optimizer
+        if callable(optimizer):
+            return optimizer(self.trainable_parameters)
+        raise TypeError(f"optimizer must be a torch Optimizer, a factory or None, got {type(optimizer).__name__}.")
+
+    # ------------------------------------------------------------------ step
+
+    def step(
+        self,
+        queries: Sequence[torch.Tensor],
+        responses: Sequence[torch.Tensor],
+        scores: Sequence[float] | Sequence[torch.Tensor] | torch.Tensor,
+    ) -> dict[str, float]:
+        """One PPO update on a batch of ``config.batch_size`` (query, response, score) samples.
+
+        Args:
+            queries: 1-D token-id tensors, the prompts (as the model saw them, special tokens included).
+            responses: 1-D token-id tensors, the sampled answers (at least one token each).
+            scores: one scalar reward per sample.
+
+        Returns:
+            trl's statistics as floats (``objective/kl``, ``objective/kl_coef`` before this step's update,
+            ``ppo/loss/policy``, ``ppo/loss/value``, ``ppo/loss/total``, ``ppo/policy/clipfrac``, ...), plus the
+            time spent in the reference pass, the old log-probs/values pass and the epochs (``time/ppo/*``).
+        """
+        t_start = time.perf_counter()
+        config = self.config
+        queries, responses = self._check_batch(queries, responses)
+        scores = self._check_scores(scores)
+        scores = maths.scale_scores(
+            scores, self.running_moments, use_score_norm=config.use_score_norm, score_clip=config.score_clip
+        )
+        batch = pack(queries, responses, self._pad_token_id, self.device)
+        mask = batch.mask
+        full_kl = config.kl_penalty == "full"
+        timing: dict[str, float] = {}
+        with self._this_adapter_in_eval_mode():
+            t = time.perf_counter()
+            with torch.no_grad():
+                old = self._forward(batch, with_values=True)
+            timing["time/ppo/old_forward_pass"] = time.perf_counter() - t
+            t = time.perf_counter()
+            with torch.no_grad(), self.model.disable_adapter():
+                ref = self._forward(batch, with_values=False)
+            timing["time/ppo/ref_forward_pass"] = time.perf_counter() - t
+            timing["time/ppo/forward_pass"] = timing["time/ppo/old_forward_pass"] + timing["time/ppo/ref_forward_pass"]
+
+            with torch.no_grad():
+                kls = maths.kl_penalty(
+                    old.logprobs,
+                    ref.logprobs,
+                    config.kl_penalty,
+                    full_logprobs=torch.log_softmax(old.logits, dim=-1) if full_kl else None,
+                    full_ref_logprobs=torch.log_softmax(ref.logits, dim=-1) if full_kl else None,
+                )
+                kl_coef = self.kl_controller.value
+                rewards, non_score_rewards = maths.per_token_rewards(scores, kls, mask, kl_coef)
+                old_values, advantages, returns = maths.gae_advantages(
+                    old.values, rewards, mask, config.gamma, config.lam, whiten_rewards=config.whiten_rewards
+                )
+            t = time.perf_counter()
+            train_stats = self._optimise(batch, old.logprobs, old_values, advantages, returns)
+            timing["time/ppo/optimize_step"] = time.perf_counter() - t
+
+        stats = self._step_stats(scores, old.logprobs, kls, non_score_rewards, mask, kl_coef, queries, responses)
+        stats.update(train_stats)
+        stats["ppo/val/var_explained"] = 1.0 - stats["ppo/val/error"] / stats["ppo/returns/var"]
+        stats["ppo/learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
+        self.kl_controller.update(stats["objective/kl"], config.batch_size)
+        self.step_count += 1
+        timing["time/ppo/total"] = time.perf_counter() - t_start
+        stats.update(timing)
+        return stats
+
+    def _forward(self, batch: PackedBatch, *, with_values: bool) -> ForwardOutput:
+        return response_forward(
+            self.model,
+            batch,
+            self.value_head if with_values else None,
+            use_logits_to_keep=self._use_logits_to_keep,
+        )
+
+    def _optimise(
+        self,
+        batch: PackedBatch,
+        old_logprobs: torch.Tensor,
+        old_values: torch.Tensor,
+        advantages: torch.Tensor,
+        returns: torch.Tensor,
+    ) -> dict[str, float]:
+        """The PPO epochs; returns the train statistics averaged over every minibatch, as trl's."""
+        config = self.config
+        accumulation = config.gradient_accumulation_steps
+        minibatch_stats: list[dict[str, torch.Tensor]] = []
+        self.optimizer.zero_grad(set_to_none=True)
+        for _ in range(config.ppo_epochs):
+            order = torch.randperm(config.batch_size, generator=self.generator).to(self.device)
+            for start in range(0, config.batch_size, config.backward_batch_size):
+                backward_indices = order[start : start + config.backward_batch_size]
+                for mini_start in range(0, config.backward_batch_size, config.mini_batch_size):
+                    indices = backward_indices[mini_start : mini_start + config.mini_batch_size]
+                    loss, stats = self._minibatch_loss(
+                        batch.select(indices),
+                        old_logprobs[indices],
+                        old_values[indices],
+                        advantages[indices],
+                        returns[indices],
+                    )
+                    (loss / accumulation).backward()
+                    minibatch_stats.append(stats)
+                if config.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(self.trainable_parameters, config.max_grad_norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+            if config.early_stopping and minibatch_stats[-1]["policy/policykl"] > 1.5 * config.target_kl:
+                break
+        return {
+            f"ppo/{key}": float(torch.stack([s[key] for s in minibatch_stats]).mean()) for key in minibatch_stats[0]
+        }
+
+    def _minibatch_loss(
+        self,
+        batch: PackedBatch,
+        old_logprobs: torch.Tensor,
+        old_values: torch.Tensor,
+        advantages: torch.Tensor,
+        returns: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        config = self.config
+        mask = batch.mask
+        new = self._forward(batch, with_values=True)
+        pg_loss, pg_clipfrac, ratio = maths.policy_loss(new.logprobs, old_logprobs, advantages, mask, config.cliprange)
+        vf_loss, vf_clipfrac = maths.value_loss(new.values, old_values, returns, mask, config.cliprange_value)
+        loss = pg_loss + config.vf_coef * vf_loss
+        average_ratio = maths.masked_mean(ratio, mask).item()
+        if average_ratio > config.ratio_threshold:
+            warnings.warn(
+                f"The average ratio of the minibatch ({average_ratio:.2f}) exceeds ratio_threshold "
+                f"{config.ratio_threshold:.2f}; its loss is zeroed (as trl).",
+                stacklevel=3,
+            )
+            pg_loss, vf_loss, loss = pg_loss * 0.0, vf_loss * 0.0, loss * 0.0
+        with torch.no_grad():
+            new_logprobs = new.logprobs.detach()
+            new_values = new.values.detach()
+            stats = {
+                "loss/policy": pg_loss.detach(),
+                "loss/value": vf_loss.detach(),
+                "loss/total": loss.detach(),
+                "policy/entropy": maths.masked_mean(maths.entropy_from_logits(new.logits.detach()), mask),
+                "policy/approxkl": maths.approx_kl(new_logprobs, old_logprobs, mask),
+                "policy/policykl": maths.policy_kl(new_logprobs, old_logprobs, mask),
+                "policy/clipfrac": pg_clipfrac,
+                "policy/advantages_mean": maths.masked_mean(advantages, mask),
+                "policy/ratio_mean": maths.masked_mean(ratio.detach(), mask),
+                "returns/mean": maths.masked_mean(returns, mask),
+                "returns/var": maths.masked_var(returns, mask),
+                "val/vpred": maths.masked_mean(new_values, mask),
+                "val/error": maths.masked_mean((new_values - returns) ** 2, mask),
+                "val/clipfrac": vf_clipfrac,
+                "val/mean": maths.masked_mean(old_values, mask),
+                "val/var": maths.masked_var(old_values, mask),
+            }
+        return loss, stats
+
+    @staticmethod
+    def _step_stats(
+        scores: torch.Tensor,
+        logprobs: torch.Tensor,
+        kls: torch.Tensor,
+        non_score_rewards: torch.Tensor,
+        mask: torch.Tensor,
+        kl_coef: float,
+        queries: list[torch.Tensor],
+        responses: list[torch.Tensor],
+    ) -> dict[str, float]:
+        """trl's ``record_step_stats`` (the scalar ones)."""
+        kl_per_sample = (kls * mask).sum(dim=-1)
+        mean_kl = float(kl_per_sample.mean())
+        if mean_kl < -1.0:
+            warnings.warn(
+                f"The KL to the reference is negative ({mean_kl:.2f}): responses may not have been sampled from "
+                "this policy (check generation settings).",
+                stacklevel=3,
+            )
+        query_lengths = torch.tensor([len(q) for q in queries], dtype=torch.float)
+        response_lengths = torch.tensor([len(r) for r in responses], dtype=torch.float)
+        return {
+            "objective/kl": mean_kl,
+            "objective/kl_coef": float(kl_coef),
+            "objective/entropy": float((-logprobs * mask).sum(dim=-1).mean()),
+            "ppo/mean_non_score_reward": float(maths.masked_mean(non_score_rewards, mask)),
+            "ppo/mean_scores": float(scores.mean()),
+            "ppo/std_scores": float(scores.std()) if scores.numel() > 1 else float("nan"),
+            "tokens/queries_len_mean": float(query_lengths.mean()),
+            "tokens/queries_len_std": float(query_lengths.std()) if len(queries) > 1 else float("nan"),
+            "tokens/responses_len_mean": float(response_lengths.mean()),
+            "tokens/responses_len_std": float(response_lengths.std()) if len(responses) > 1 else float("nan"),
+        }
+
+    # ------------------------------------------------------------------ input checks and modes
+
+    def _check_batch(
+        self, queries: Sequence[torch.Tensor], responses: Sequence[torch.Tensor]
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        size = self.config.batch_size
+        checked = []
+        for name, tensors in (("queries", queries), ("responses", responses)):
+            tensors = list(tensors)
+            if len(tensors) != size:
+                raise ValueError(f"step() got {len(tensors)} {name} but config.batch_size is {size}.")
+            for i, tensor in enumerate(tensors):
+                if not isinstance(tensor, torch.Tensor) or tensor.dim() != 1 or tensor.is_floating_point():
+                    raise ValueError(f"{name}[{i}] must be a 1-D tensor of token ids, got {tensor!r}.")
+                if tensor.numel() == 0:
+                    raise ValueError(f"{name}[{i}] is empty; every query and response needs at least one token.")
+            checked.append([t.cpu() for t in tensors])
+        return checked[0], checked[1]
+
+    def _check_scores(self, scores: Sequence[float] | Sequence[torch.Tensor] | torch.Tensor) -> torch.Tensor:
+        if isinstance(scores, torch.Tensor):
+            tensor = scores.detach().reshape(-1)
+        else:
+            tensor = torch.stack([torch.as_tensor(s).detach().reshape(()) for s in scores])
+        if not tensor.is_floating_point():
+            tensor = tensor.float()
+        if tensor.numel() != self.config.batch_size:
+            raise ValueError(f"step() got {tensor.numel()} scores but config.batch_size is {self.config.batch_size}.")
+        if not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"Scores must be finite, got {tensor.tolist()}.")
+        return tensor.to(self.device)
+
+    @contextmanager
+    def _this_adapter_in_eval_mode(self) -> Iterable[None]:
+        """Activate this trainer's adapter (trainable) and eval mode; restore the previous adapter and modes."""
+        previous_adapter = self.model.active_adapter
+        model_was_training, head_was_training = self.model.training, self.value_head.training
+        if previous_adapter != self.adapter_name:
+            self.model.set_adapter(self.adapter_name)
+        for parameter in self.adapter_params.values():
+            parameter.requires_grad_(True)
+        self.model.eval()
+        self.value_head.eval()
+        try:
+            yield
+        finally:
+            self.model.train(model_was_training)
+            self.value_head.train(head_was_training)
+            if previous_adapter != self.adapter_name:
+                self.model.set_adapter(previous_adapter)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: adapter weights, value head, optimizer, KL controller, running
+        moments, the shuffling generator and the step counter (save it with ``torch.save``)."""
+        return {
+            "step_count": self.step_count,
+            "adapter_name": self.adapter_name,
+            "adapter": {name: p.detach().clone() for name, p in self.adapter_params.items()},
+            "value_head": {k: v.detach().clone() for k, v in self.value_head.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "kl_controller": self.kl_controller.state_dict(),
+            "running_moments": None if self.running_moments is None else self.running_moments.state_dict(),
+            "generator": self.generator.get_state(),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` taken from a trainer on the same model architecture and adapter config."""
+        missing = set(self.adapter_params) ^ set(state["adapter"])
+        if missing:
+            raise ValueError(
+                f"The saved adapter parameters do not match adapter {self.adapter_name!r} of this model "
+                f"(differing names, e.g. {sorted(missing)[:3]}); was it saved from another adapter or LoRA config?"
+            )
+        with torch.no_grad():
+            for name, parameter in self.adapter_params.items():
+                parameter.copy_(state["adapter"][name])
+        self.value_head.load_state_dict(state["value_head"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.kl_controller.load_state_dict(state["kl_controller"])
+        if (state["running_moments"] is None) != (self.running_moments is None):
+            raise ValueError("The saved state and this config disagree on use_score_scaling.")
+        if self.running_moments is not None:
+            self.running_moments.load_state_dict(state["running_moments"])
+        self.generator.set_state(state["generator"])
+        self.step_count = int(state["step_count"])

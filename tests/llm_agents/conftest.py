@@ -1,0 +1,144 @@
+"""Shared fixtures for the llm_agents tests: a tiny offline tokenizer and llama, and peft LoRA wrappers of it.
+
+Everything is built in memory in well under a second (stack.md Appendix C); nothing touches a hub.
+
+Fixtures:
+- ``tiny_tokenizer`` (session): a word-level fast tokenizer with a small chat template, left padding.
+- ``tiny_llama_dir`` (session): a folder holding the tiny llama and its tokenizer, loadable with ``from_pretrained``.
+- ``make_tiny_llama`` (session): a factory ``make_tiny_llama(seed=0) -> LlamaForCausalLM``; every call gives a fresh,
+  unshared copy (wrapping a model in peft mutates it), with weights fixed by ``seed``.
+- ``tiny_llama``: a fresh tiny llama (seed 0).
+- ``make_lora_model`` (session): a factory ``make_lora_model(adapter_names=("default",), *, r=4, lora_alpha=8,
+  init_lora_weights=True, seed=0, model_seed=0) -> PeftModel``: a fresh tiny llama with one LoRA adapter per name
+  (all-linear, no dropout), the first one active. ``init_lora_weights=False`` gives random B (policy != reference),
+  drawn from ``seed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+WORD_TEXT = (
+    "you are playing the iterated prisoner's dilemma . answer with one letter : C or D "
+    "round last opponent played your action ? cooperate defect score reward payoff history none "
+    "action1 action2 1 2 3 4 5 6 7 8 9 0"
+)
+WORDS = WORD_TEXT.split()
+SPECIAL_TOKENS = ["<pad>", "<bos>", "<eos>", "<unk>", "<|user|>", "<|assistant|>", "<|system|>"]
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' <eos> ' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}"
+)
+
+
+def build_tiny_tokenizer() -> PreTrainedTokenizerFast:
+    """A word-level tokenizer over a few game words, with pad/bos/eos/unk and a chat template."""
+    vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + sorted(set(WORDS)))}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.decoder = decoders.WordPiece(prefix="##")  # joins tokens with spaces
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        pad_token="<pad>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        unk_token="<unk>",
+        padding_side="left",
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def build_tiny_llama(tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> LlamaForCausalLM:
+    """A 2-layer llama with hidden size 32 and tied embeddings, weights drawn from ``seed``."""
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=True,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer() -> PreTrainedTokenizerFast:
+    return build_tiny_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def make_tiny_llama(tiny_tokenizer: PreTrainedTokenizerFast) -> Callable[..., LlamaForCausalLM]:
+    states: dict[int, dict[str, torch.Tensor]] = {}
+
+    def make(seed: int = 0) -> LlamaForCausalLM:
+        if seed not in states:
+            states[seed] = build_tiny_llama(tiny_tokenizer, seed).state_dict()
+        model = build_tiny_llama(tiny_tokenizer, seed)
+        model.load_state_dict(states[seed])
+        return model
+
+    return make
+
+
+@pytest.fixture
+def tiny_llama(make_tiny_llama: Callable[..., LlamaForCausalLM]) -> LlamaForCausalLM:
+    return make_tiny_llama()
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, make_tiny_llama, tiny_tokenizer):
+    folder = tmp_path_factory.mktemp("tiny_llama")
+    make_tiny_llama().save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_lora_model(make_tiny_llama: Callable[..., LlamaForCausalLM]) -> Callable[..., torch.nn.Module]:
+    from peft import LoraConfig, get_peft_model
+
+    def make(
+        adapter_names: Sequence[str] = ("default",),
+        *,
+        r: int = 4,
+        lora_alpha: int = 8,
+        init_lora_weights: bool = True,
+        seed: int = 0,
+        model_seed: int = 0,
+    ):
+        if not adapter_names:
+            raise ValueError("make_lora_model needs at least one adapter name.")
+
+        def lora_config() -> LoraConfig:
+            return LoraConfig(
+                r=r,
+                lora_alpha=lora_alpha,
+                lora_dropout=0.0,
+                target_modules="all-linear",
+                task_type="CAUSAL_LM",
+                init_lora_weights=init_lora_weights,
+            )
+
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = get_peft_model(make_tiny_llama(model_seed), lora_config(), adapter_name=adapter_names[0])
+            for name in adapter_names[1:]:
+                model.add_adapter(name, lora_config())
+        model.set_adapter(adapter_names[0])
+        return model.eval()
+
+    return make
