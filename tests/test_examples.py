@@ -1,0 +1,67 @@
+"""Smoke tests: the examples run as a user would run them (subprocess, tiny budgets) and print what they claim."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def parse_q_learning_table(output: str) -> dict[str, dict[str, object]]:
+    """reward -> {"policy": [4 labels], "cooperation": float, "betrayal": float} from the printed table."""
+    rows = {}
+    for line in output.splitlines():
+        fields = line.split()
+        if fields and fields[0] in ("game", "deontological", "utilitarian", "game_deontological"):
+            rows[fields[0]] = {"policy": fields[1:5], "cooperation": float(fields[5]), "betrayal": float(fields[6])}
+    return rows
+
+
+def test_q_learning_shows_the_papers_core_claim():
+    table = parse_q_learning_table(run_example("moral_q_learning.py", "--episodes", "100", "--eval-episodes", "60"))
+    assert set(table) == {"game", "deontological", "utilitarian", "game_deontological"}
+    # The game payoff learns to defect in every state.
+    assert table["game"]["policy"] == ["D", "D", "D", "D"]
+    assert table["game"]["cooperation"] <= 0.05
+    assert table["game"]["betrayal"] > 0.1
+    # Utilitarian learns to always cooperate.
+    assert table["utilitarian"]["policy"] == ["C", "C", "C", "C"]
+    assert table["utilitarian"]["cooperation"] >= 0.95
+    # Deontological never defects after the opponent's C (and is indifferent after a D).
+    assert table["deontological"]["policy"] == ["C", "C/D", "C", "C/D"]
+    assert table["deontological"]["cooperation"] >= 0.6
+    # Game + deontological becomes tit-for-tat: C after C, D after D.
+    assert table["game_deontological"]["policy"] == ["C", "D", "C", "D"]
+    for reward in ("deontological", "utilitarian", "game_deontological"):
+        assert table[reward]["betrayal"] == 0.0
+        assert table[reward]["cooperation"] > table["game"]["cooperation"]
+
+
+def test_q_learning_is_reproducible_from_its_seed():
+    args = ("--episodes", "40", "--eval-episodes", "10", "--seed", "7")
+    assert run_example("moral_q_learning.py", *args) == run_example("moral_q_learning.py", *args)
+
+
+def test_gym_quickstart_prints_the_prompt_and_the_deontological_rewards():
+    output = run_example("gym_quickstart.py")
+    assert "You are playing a game with another agent A." in output
+    numeric = next(line for line in output.splitlines() if line.startswith("numeric observation"))
+    opponent_previous = "CD"[int(numeric.rstrip("]").split()[-1])]
+    rounds = [line for line in output.splitlines() if line.startswith("round ")]
+    assert len(rounds) == 5
+    for line in rounds:
+        mine, theirs = line.split("I played ")[1][0], line.split("they played ")[1][0]
+        expected = "-3" if (mine, opponent_previous) == ("D", "C") else "+0"
+        assert line.endswith(f"deontological reward {expected}"), line
+        opponent_previous = theirs
+    assert "episode over: True" in output
