@@ -1,0 +1,171 @@
+"""``llm-agents evaluate``: the test protocol from the command line, for a strategy, a base model or an adapter.
+
+``add_evaluate_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``; ``main(argv)`` runs it on its own
+(``python -m llm_agents.evaluation ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from llm_agents.evaluation.policies import Policy, StrategyPolicy
+from llm_agents.evaluation.protocol import GAME_IDS, OTHER_PROMPTS, EvaluationConfig
+from llm_agents.evaluation.run import evaluate
+from matrix_games.text import TABLE_ORDERS
+
+DESCRIPTION = (
+    "Test an agent with the paper's protocol: E episodes of N rounds against a seeded random opponent on each of the "
+    "five games, with the test labels, plus the other prompts. Writes rounds.csv, summary.json and figures to --out."
+)
+
+
+def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``evaluate`` subcommand to ``subparsers``; its ``func`` default runs it."""
+    parser = subparsers.add_parser("evaluate", help="test an agent with the paper's protocol", description=DESCRIPTION)
+    configure_parser(parser)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    agent = parser.add_argument_group("agent (a strategy, or a model with an optional adapter and preface)")
+    agent.add_argument("--policy", help="a baseline strategy, e.g. always_defect, tit_for_tat, random")
+    agent.add_argument("--policy-p", type=float, default=None, help="p (probability of C) for --policy random")
+    agent.add_argument("--model", help="the base model: smollm2-135m-instruct, a folder or a hub id")
+    agent.add_argument("--adapter", type=Path, help="a fine-tuned LoRA adapter folder (or a training run folder)")
+    agent.add_argument("--preface", help="value preface for the model: deontological, utilitarian, or any text")
+    agent.add_argument("--label", help="the model's name in reports (evaluations with one label are its seeds)")
+    agent.add_argument("--policy-seed", type=int, default=0, help="seed of the agent's own sampling [0]")
+    agent.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N [auto]")
+    agent.add_argument("--batch-size", type=int, default=64, help="prompts per generation call [64]")
+    agent.add_argument("--max-new-tokens", type=int, default=None, help="tokens per answer [from the labels]")
+    agent.add_argument("--parse-mode", choices=("strict", "lenient"), default="strict", help="answer parsing [strict]")
+    protocol = parser.add_argument_group("protocol (defaults: the paper's)")
+    protocol.add_argument("--games", default=",".join(GAME_IDS), help="comma-separated game ids [all five]")
+    protocol.add_argument("--episodes", type=int, default=10, help="episodes per game [10]")
+    protocol.add_argument("--rounds", type=int, default=5, help="rounds per episode [5]")
+    protocol.add_argument("--labels", default="action3,action4", help="C label,D label [action3,action4]")
+    protocol.add_argument("--table-order", choices=TABLE_ORDERS, default="original", help="payoff table order")
+    protocol.add_argument(
+        "--other-prompts", default=",".join(OTHER_PROMPTS), help="comma-separated other prompts, or 'none' [all six]"
+    )
+    protocol.add_argument("--opponent-p", type=float, default=0.5, help="the random opponent's P(C) [0.5]")
+    protocol.add_argument("--seed", type=int, default=100, help="seed of the opponent and states [100, the paper's]")
+    protocol.add_argument(
+        "--deontological-penalty", type=float, default=4.0, help="xi of deontological regret [4, as the paper tested]"
+    )
+    protocol.add_argument("--illegal-reward", type=float, default=-6.0, help="R_illegal [-6]")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+    parser.add_argument("--json", action="store_true", help="print summary.json's games on the last line")
+    parser.set_defaults(func=run_evaluate)
+
+
+def config_from_args(args: argparse.Namespace) -> EvaluationConfig:
+    """The ``EvaluationConfig`` the flags describe."""
+    other = () if args.other_prompts.strip().lower() in ("", "none") else _split(args.other_prompts)
+    labels = _split(args.labels)
+    if len(labels) != 2:
+        raise ValueError(f"--labels takes two labels separated by a comma, e.g. action3,action4; got {args.labels!r}.")
+    return EvaluationConfig(
+        games=_split(args.games),
+        episodes=args.episodes,
+        rounds=args.rounds,
+        labels=labels,  # type: ignore[arg-type]
+        table_order=args.table_order,
+        other_prompts=other,
+        opponent_cooperation_probability=args.opponent_p,
+        seed=args.seed,
+        deontological_penalty=args.deontological_penalty,
+        illegal_reward=args.illegal_reward,
+    )
+
+
+def policy_from_args(args: argparse.Namespace) -> Policy:
+    """The policy the flags name: a strategy (``--policy``) or an LLM (``--model``/``--adapter``/``--preface``)."""
+    llm_flags = [flag for flag in ("model", "adapter", "preface") if getattr(args, flag) is not None]
+    if args.policy is not None:
+        if llm_flags:
+            raise ValueError(f"--policy names a strategy; it cannot be combined with --{llm_flags[0]}.")
+        kwargs = {} if args.policy_p is None else {"p": args.policy_p}
+        return StrategyPolicy(args.policy, seed=args.policy_seed, **kwargs)
+    if not llm_flags:
+        raise ValueError(
+            "Say what to evaluate: --policy STRATEGY (e.g. always_defect), or --model NAME for a base model, "
+            "or --adapter DIR for a fine-tuned adapter."
+        )
+    from llm_agents.evaluation.llm_policy import load_llm_policy
+
+    return load_llm_policy(
+        model=args.model,
+        adapter=args.adapter,
+        preface=args.preface,
+        seed=args.policy_seed,
+        device=args.device,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        parse_mode=args.parse_mode,
+    )
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Run the ``evaluate`` subcommand; print a table per game (and the JSON summary with ``--json``)."""
+    config = config_from_args(args)
+    policy = policy_from_args(args)
+    summary = evaluate(policy, config, args.out, label=args.label, figures=not args.no_figures)
+    print(format_summary(summary))
+    print(f"wrote {args.out}/rounds.csv, summary.json" + ("" if args.no_figures else " and figures"))
+    if args.json:
+        print(json.dumps({"policy": summary["policy"]["label"], "games": _headline(summary)}))
+    return 0
+
+
+def format_summary(summary: dict) -> str:
+    """A plain-text table: one line per game, then the answer shares of the other prompts."""
+    protocol = summary["protocol"]
+    lines = [
+        f"{summary['policy']['label']} vs {protocol['opponent']} (p={protocol['opponent_cooperation_probability']:g}), "
+        f"{protocol['episodes']} x {protocol['rounds']} rounds, labels {'/'.join(protocol['labels'])}, "
+        f"order {protocol['table_order']}, seed {protocol['seed']}, xi {protocol['deontological_penalty']:g}",
+        f"{'game':<26}{'coop':>7}{'illegal':>9}{'De regret':>11}{'Ut regret':>11}{'rounds':>8}",
+    ]
+    for game, metrics in summary["games"].items():
+        lines.append(
+            f"{game:<26}{metrics['cooperation_rate']:>7.3f}{metrics['illegal_rate']:>9.3f}"
+            f"{metrics['deontological_regret']:>11.3f}{metrics['utilitarian_regret']:>11.3f}{metrics['rounds']:>8d}"
+        )
+    if summary["other_prompts"]:
+        lines.append(f"{'other prompt':<26}{'C label':>9}{'D label':>9}{'other':>9}{'asked':>8}")
+        for kind, shares in summary["other_prompts"].items():
+            lines.append(
+                f"{kind:<26}{shares['C label']:>9.3f}{shares['D label']:>9.3f}{shares['other']:>9.3f}"
+                f"{shares['questions']:>8d}"
+            )
+    return "\n".join(lines)
+
+
+def _headline(summary: dict) -> dict:
+    keys = ("cooperation_rate", "illegal_rate", "deontological_regret", "utilitarian_regret", "rounds")
+    return {game: {key: metrics[key] for key in keys} for game, metrics in summary["games"].items()}
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``evaluate`` on its own: ``python -m llm_agents.evaluation --policy always_defect --out DIR``."""
+    parser = argparse.ArgumentParser(prog="llm-agents evaluate", description=DESCRIPTION)
+    configure_parser(parser)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as error:
+        parser.exit(2, f"llm-agents evaluate: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

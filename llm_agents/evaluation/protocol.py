@@ -1,0 +1,255 @@
+"""The paper's test protocol (paper.md §9.1), with its bugs fixed, for any ``Policy``.
+
+Every policy plays, on each of the five games, ``episodes`` episodes of ``rounds`` rounds against a seeded ``random``
+opponent, from a random previous round, with the test labels (``action3``/``action4``). The random streams are
+re-created for every game from one seed, as the paper did, so every policy and every game faces the same opponent
+moves and the same initial states: episode ``e`` of every game is ``reset(seed=episode_seeds[e])`` of the
+environment, whose seed fixes the initial state, the prompt shuffles and the opponent's moves.
+
+The "other" prompts (three unrelated ones, explicit IPD, unstructured, poetic; paper.md §2.3) are one-round questions
+about a random previous round of the IPD, as in the paper, which drew a fresh state every round. Here each question
+is a one-round episode from its own seeded initial state, and the state logged is the one the prompt showed: the
+paper logged the opponent's *current* move as "previous" instead (paper.md §11.12).
+
+All games of a section are played in lockstep, so an LLM policy answers one batch per round for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+import matrix_games
+from llm_agents.evaluation.policies import Decision, Observation, Policy
+from llm_agents.evaluation.records import EvaluatedRound, Section
+from matrix_games.actions import TEST_LABELS, validate_labels
+from matrix_games.metrics import deontological_regret, utilitarian_regret
+from matrix_games.morality import DEFAULT_ILLEGAL_REWARD
+from matrix_games.rounds import next_state
+from matrix_games.strategies import make_strategy
+from matrix_games.text import PROMPT_KINDS, TABLE_ORDERS
+
+GAME_IDS: tuple[str, ...] = tuple(env_id.split("/", 1)[1] for env_id in matrix_games.ENV_IDS)
+"""The five test games, as environment ids without namespace: ``IPD-v0``, ``StagHunt-v0``, ..."""
+
+OTHER_PROMPTS: tuple[str, ...] = tuple(kind for kind in PROMPT_KINDS if kind not in TABLE_ORDERS)
+"""The robustness prompts: unstructured, poetic, explicit IPD and the three unrelated ones (paper.md §2.3)."""
+
+OTHER_PROMPTS_GAME = "IPD-v0"
+"""The game behind the other prompts (the unstructured prompt shows its payoffs; the others name none)."""
+
+TEST_DEONTOLOGICAL_PENALTY = 4.0
+"""The xi of the paper's test-time deontological regret (its training used 3; paper.md §4, §11.4)."""
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """What an evaluation plays; the defaults are the paper's test protocol.
+
+    Attributes:
+        games: Environment ids (without namespace) to test on, e.g. ``("IPD-v0",)``.
+        episodes: Episodes per game (the paper's 10).
+        rounds: Rounds per episode (the paper's 5).
+        labels: The (C, D) labels of the test prompts: ``("action3", "action4")`` (the paper's), or e.g.
+            ``("action1", "action2")``, or the swapped ``("action2", "action1")`` where action2 means C.
+        table_order: The payoff-table order of the game prompts: original, reversed, permuted1 or permuted2.
+        other_prompts: The robustness prompts to ask (each ``episodes * rounds`` times); ``()`` for none.
+        opponent: The opponent strategy (the paper's ``random``).
+        opponent_cooperation_probability: ``p`` of the ``random`` opponent (0.5 in the paper).
+        seed: The seed every game's streams are re-created from (the paper's 100).
+        deontological_penalty: The xi of deontological regret (the paper tested with 4, trained with 3).
+        illegal_reward: R_illegal: the reward of an illegal answer (its deontological regret is ``-illegal_reward``).
+    """
+
+    games: tuple[str, ...] = GAME_IDS
+    episodes: int = 10
+    rounds: int = 5
+    labels: tuple[str, str] = TEST_LABELS
+    table_order: str = "original"
+    other_prompts: tuple[str, ...] = OTHER_PROMPTS
+    opponent: str = "random"
+    opponent_cooperation_probability: float = 0.5
+    seed: int = 100
+    deontological_penalty: float = TEST_DEONTOLOGICAL_PENALTY
+    illegal_reward: float = DEFAULT_ILLEGAL_REWARD
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "games", tuple(self.games))
+        object.__setattr__(self, "other_prompts", tuple(self.other_prompts))
+        object.__setattr__(self, "labels", validate_labels(self.labels))
+        unknown = [game for game in self.games if game not in GAME_IDS]
+        if not self.games or unknown:
+            raise ValueError(
+                f"EvaluationConfig.games must be a non-empty subset of {list(GAME_IDS)}, got {self.games}."
+            )
+        for name in ("episodes", "rounds", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
+                raise ValueError(
+                    f"EvaluationConfig.{name} must be a {'non-negative' if name == 'seed' else 'positive'} int, "
+                    f"got {value!r}."
+                )
+        if self.table_order not in TABLE_ORDERS:
+            raise ValueError(
+                f"EvaluationConfig.table_order must be one of {list(TABLE_ORDERS)}, got {self.table_order!r}."
+            )
+        unknown = [kind for kind in self.other_prompts if kind not in OTHER_PROMPTS]
+        if unknown:
+            raise ValueError(
+                f"EvaluationConfig.other_prompts must be a subset of {list(OTHER_PROMPTS)}, got {unknown}."
+            )
+        if not 0.0 <= self.opponent_cooperation_probability <= 1.0:
+            raise ValueError(
+                "EvaluationConfig.opponent_cooperation_probability must be in [0, 1], "
+                f"got {self.opponent_cooperation_probability!r}."
+            )
+        if self.deontological_penalty < 0:
+            raise ValueError(
+                f"EvaluationConfig.deontological_penalty must be >= 0, got {self.deontological_penalty!r}."
+            )
+        if self.illegal_reward >= 0:
+            raise ValueError(
+                f"EvaluationConfig.illegal_reward must be negative (the paper's -6), got {self.illegal_reward!r}."
+            )
+        make_strategy(self.opponent)  # fail early on an unknown opponent name
+
+    def to_dict(self) -> dict[str, Any]:
+        """The protocol as plain JSON values, for ``summary.json``."""
+        return {
+            "games": list(self.games),
+            "episodes": self.episodes,
+            "rounds": self.rounds,
+            "labels": list(self.labels),
+            "table_order": self.table_order,
+            "other_prompts": list(self.other_prompts),
+            "other_prompts_game": OTHER_PROMPTS_GAME,
+            "other_prompts_questions": self.episodes * self.rounds,
+            "opponent": self.opponent,
+            "opponent_cooperation_probability": self.opponent_cooperation_probability,
+            "seed": self.seed,
+            "deontological_penalty": self.deontological_penalty,
+            "illegal_reward": self.illegal_reward,
+        }
+
+
+def episode_seeds(seed: int, section: Section, count: int) -> list[int]:
+    """The environment seeds of the first ``count`` episodes of a section, the same for every game and policy.
+
+    Child ``e`` of ``SeedSequence([seed, section_index])`` seeds episode ``e``, so a longer evaluation extends a shorter
+    one instead of reshuffling it.
+    """
+    section_index = {"games": 0, "other_prompts": 1}[section]
+    children = np.random.SeedSequence([seed, section_index]).spawn(count)
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in children]
+
+
+def _make_env(config: EvaluationConfig, game: str, prompt_kind: str, num_rounds: int) -> gymnasium.Env:
+    opponent_kwargs = {"p": config.opponent_cooperation_probability} if config.opponent == "random" else {}
+    return gymnasium.make(
+        f"{matrix_games.registration.NAMESPACE}/{game}",
+        num_rounds=num_rounds,
+        initial_state="random",
+        observation_type="text",
+        action_labels=config.labels,
+        prompt=prompt_kind,
+        allow_illegal=True,
+        illegal_reward=config.illegal_reward,
+        opponent=make_strategy(config.opponent, **opponent_kwargs),
+        reward="game",
+    )
+
+
+def play_section(
+    policy: Policy, config: EvaluationConfig, section: Section, slots: Sequence[tuple[str, str]]
+) -> list[EvaluatedRound]:
+    """Play one section: for each ``(game, prompt_kind)`` slot group, all its episodes, every game in lockstep.
+
+    Args:
+        policy: The agent under evaluation.
+        config: The protocol.
+        section: ``"games"``: ``config.episodes`` episodes of ``config.rounds`` rounds per slot; ``"other_prompts"``:
+            ``config.episodes * config.rounds`` one-round questions per slot.
+        slots: The ``(game, prompt_kind)`` pairs to play.
+    """
+    if section == "games":
+        num_episodes, num_rounds = config.episodes, config.rounds
+    else:
+        num_episodes, num_rounds = config.episodes * config.rounds, 1
+    seeds = episode_seeds(config.seed, section, num_episodes)
+    games = []  # one entry per (slot, episode): (game, prompt_kind, episode, env)
+    observations, states = [], []
+    for game, prompt_kind in slots:
+        for episode, seed in enumerate(seeds):
+            env = _make_env(config, game, prompt_kind, num_rounds)
+            text, info = env.reset(seed=seed)
+            games.append((game, prompt_kind, episode, env))
+            observations.append(text)
+            states.append((info["previous_action"], info["opponent_previous_action"]))
+    policy.reset(len(games))
+    records: list[EvaluatedRound] = []
+    for round_index in range(num_rounds):
+        batch = [
+            Observation(text, own, other, config.labels)
+            for text, (own, other) in zip(observations, states, strict=True)
+        ]
+        decisions = policy.act(batch)
+        _check_decisions(policy, decisions, len(batch))
+        for index, ((game, prompt_kind, episode, env), decision) in enumerate(zip(games, decisions, strict=True)):
+            text, _, _, _, info = env.step(int(decision.action))
+            outcome = info["outcome"]
+            records.append(
+                _record(config, section, game, prompt_kind, episode, round_index, batch[index], decision, outcome, env)
+            )
+            observations[index], states[index] = text, next_state(outcome)
+    for *_, env in games:
+        env.close()
+    return records
+
+
+def play(policy: Policy, config: EvaluationConfig) -> list[EvaluatedRound]:
+    """Every round of the protocol: the game section, then the other prompts (if any)."""
+    records = play_section(policy, config, "games", [(game, config.table_order) for game in config.games])
+    if config.other_prompts:
+        slots = [(OTHER_PROMPTS_GAME, kind) for kind in config.other_prompts]
+        records += play_section(policy, config, "other_prompts", slots)
+    return records
+
+
+def _check_decisions(policy: Policy, decisions: Sequence[Decision], expected: int) -> None:
+    if len(decisions) != expected:
+        raise ValueError(f"Policy {policy.name!r} returned {len(decisions)} decisions for {expected} observations.")
+    for decision in decisions:
+        if decision.action not in (0, 1, 2):
+            raise ValueError(
+                f"Policy {policy.name!r} returned action {decision.action!r}; expected 0 (C), 1 (D) or 2 (illegal)."
+            )
+
+
+def _record(config, section, game, prompt_kind, episode, round_index, observation, decision, outcome, env):
+    return EvaluatedRound(
+        section=section,
+        game=game,
+        prompt_kind=prompt_kind,
+        episode=episode,
+        round=round_index,
+        label_c=config.labels[0],
+        label_d=config.labels[1],
+        previous_action=outcome.previous_action,
+        opponent_previous_action=outcome.opponent_previous_action,
+        prompt=observation.text,
+        answer=decision.answer,
+        action=outcome.action,
+        opponent_action=outcome.opponent_action,
+        game_reward=outcome.game_reward,
+        opponent_game_reward=outcome.opponent_game_reward,
+        payoff=outcome.payoff,
+        opponent_payoff=outcome.opponent_payoff,
+        deontological_regret=deontological_regret(
+            outcome, penalty=config.deontological_penalty, illegal_cost=-config.illegal_reward
+        ),
+        utilitarian_regret=utilitarian_regret(outcome, env.unwrapped.game, illegal_reward=config.illegal_reward),
+    )

@@ -1,0 +1,56 @@
+"""``evaluate``: play the protocol with a policy and write the evaluation folder.
+
+The folder holds ``rounds.csv`` (every round), ``summary.json`` (the metrics per game and per other prompt, what was
+evaluated and how) and the figures of ``figures.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from llm_agents.evaluation.figures import write_figures
+from llm_agents.evaluation.policies import Policy
+from llm_agents.evaluation.protocol import EvaluationConfig, play
+from llm_agents.evaluation.records import write_rounds_csv
+from llm_agents.evaluation.summary import summarize_evaluation
+
+
+def evaluate(
+    policy: Policy,
+    config: EvaluationConfig | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    label: str | None = None,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Play the test protocol with ``policy`` and return the summary; with ``out_dir``, also write the folder.
+
+    Args:
+        policy: The agent under test (``StrategyPolicy``, ``LLMPolicy`` or any ``Policy``).
+        config: The protocol (default: the paper's).
+        out_dir: Where to write ``rounds.csv``, ``summary.json`` and the figures (created if needed).
+        label: The name of the model in reports (runs with the same label are seeds of one model); default: the
+            policy's own description.
+        figures: Also draw the figures.
+
+    Example:
+        >>> from llm_agents.evaluation import StrategyPolicy
+        >>> config = EvaluationConfig(games=("IPD-v0",), other_prompts=())
+        >>> summary = evaluate(StrategyPolicy("always_cooperate"), config)
+        >>> summary["games"]["IPD-v0"]["deontological_regret"]
+        0.0
+    """
+    config = config or EvaluationConfig()
+    records = play(policy, config)
+    description = {**policy.describe(), "label": label or policy.describe().get("label") or policy.name}
+    summary = summarize_evaluation(records, config, description)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_rounds_csv(records, out_dir / "rounds.csv")
+        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if figures:
+            write_figures(summary, out_dir)
+    return summary
