@@ -69,8 +69,9 @@ class TitForTwoTats(Strategy):
 
 
 class TwoTitsForTat(Strategy):
-    """Cooperate first, then answer each defection with two defections (D if the opponent defected in either of the
-    last two rounds).
+    """Cooperate first, then answer each defection with two defections.
+
+    Plays D if the opponent defected in either of the last two rounds.
 
     Axelrod (1984); Axelrod library class ``TwoTitsForTat``.
     """

@@ -1,0 +1,172 @@
+"""The ``matrix-games`` console script: list what the suite has, play one match, run a tournament.
+
+Examples::
+
+    matrix-games list
+    matrix-games play --game prisoners_dilemma --player0 tit_for_tat --player1 random --rounds 10 --seed 0
+    matrix-games tournament --game stag_hunt --strategies tit_for_tat always_defect grim_trigger --repetitions 5
+
+A bad name (game, strategy, reward) prints the error with the closest known name and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from matrix_games.games import GAMES, MatrixGame, get_game
+from matrix_games.metrics import cooperation_rate, mean_deontological_regret, mean_utilitarian_regret
+from matrix_games.morality import (
+    DEFAULT_DEONTOLOGICAL_PENALTY,
+    DEFAULT_ILLEGAL_REWARD,
+    REWARD_NAMES,
+    check_reward_name,
+    make_reward_fn,
+)
+from matrix_games.strategies import STRATEGIES
+from matrix_games.tournament import INITIAL_STATES, check_initial_state, play_match, round_robin
+
+MOVES = {0: "C", 1: "D", 2: "illegal"}
+
+
+def format_payoff_table(game: MatrixGame) -> str:
+    """The game's 2x2 table, rows = player_0's action, cells = (player_0, player_1) payoffs."""
+    cell = lambda row, column: "{:g}, {:g}".format(*game.payoff(row, column))  # noqa: E731
+    return "\n".join(
+        [
+            f"        {'C':>8}  {'D':>8}",
+            f"    C   {cell(0, 0):>8}  {cell(0, 1):>8}",
+            f"    D   {cell(1, 0):>8}  {cell(1, 1):>8}",
+        ]
+    )
+
+
+def command_list(args: argparse.Namespace) -> None:
+    from matrix_games.registration import ENV_IDS
+
+    print("Games (row = player_0's action, cells = player_0, player_1 payoffs):")
+    for name, game in GAMES.items():
+        print(f"\n  {name}: {game.title}, U_max = {game.best_joint_payoff:g}")
+        print(format_payoff_table(game))
+    print("\nStrategies:")
+    width = max(len(name) for name in STRATEGIES)
+    for name, cls in STRATEGIES.items():
+        summary = (cls.__doc__ or "").strip().splitlines()[0].replace("``", "")
+        print(f"  {name:<{width}}  {summary}")
+    print("  axelrod:<name>  any Axelrod library strategy (pip install moral-matrix-games[axelrod])")
+    print("\nRewards:", ", ".join(REWARD_NAMES))
+    print("\nEnvironment ids (gymnasium.make / pettingzoo.make):")
+    for env_id, game_name in ENV_IDS.items():
+        print(f"  {env_id:<40} {game_name}")
+
+
+def command_play(args: argparse.Namespace) -> None:
+    game = get_game(args.game)
+    check_reward_name(args.reward)
+    reward_fn = make_reward_fn(args.reward, penalty=args.deontological_penalty, illegal_reward=args.illegal_reward)
+    sides = play_match(
+        game,
+        args.player0,
+        args.player1,
+        num_rounds=args.rounds,
+        seed=args.seed,
+        initial_state=args.initial_state,
+        illegal_reward=args.illegal_reward,
+    )
+    print(
+        f"{game.title}: {args.player0} (player_0) vs {args.player1} (player_1), {args.rounds} rounds, "
+        f"initial state {args.initial_state}, reward {args.reward}, seed {args.seed}"
+    )
+    first = sides[0][0]
+    if first.previous_action is not None:
+        drawn = (MOVES[first.previous_action], MOVES[first.opponent_previous_action])  # type: ignore[index]
+        print(f"drawn previous round: player_0 {drawn[0]}, player_1 {drawn[1]}")
+    columns = ("payoff_0", "payoff_1", "reward_0", "reward_1")
+    print(f"{'round':>5}  {'move_0':>6}  {'move_1':>6}  " + "  ".join(f"{column:>8}" for column in columns))
+    for index, (outcome_0, outcome_1) in enumerate(zip(*sides, strict=True), start=1):
+        print(
+            f"{index:>5}  {MOVES[outcome_0.action]:>6}  {MOVES[outcome_1.action]:>6}  {outcome_0.game_reward:>8g}  "
+            f"{outcome_1.game_reward:>8g}  {reward_fn(outcome_0):>8g}  {reward_fn(outcome_1):>8g}"
+        )
+    print("\nsummary")
+    labels = [f"player_0 {args.player0}", f"player_1 {args.player1}"]
+    width = max(len(label) for label in labels)
+    print(f"  {'':<{width}}  {'payoff':>7}  {'reward':>7}  {'coop':>5}  {'deon_regret':>11}  {'util_regret':>11}")
+    for label, outcomes in zip(labels, sides, strict=True):
+        print(
+            f"  {label:<{width}}  {sum(o.game_reward for o in outcomes):>7g}  "
+            f"{sum(reward_fn(o) for o in outcomes):>7g}  {cooperation_rate(outcomes):>5.2f}  "
+            f"{mean_deontological_regret(outcomes):>11.3f}  "
+            f"{mean_utilitarian_regret(outcomes, game, illegal_reward=args.illegal_reward):>11.3f}"
+        )
+    print("  (payoff and reward are totals; regrets are per-round means with the paper's test settings)")
+
+
+def command_tournament(args: argparse.Namespace) -> None:
+    strategies = [name for item in args.strategies for name in item.split(",") if name]
+    result = round_robin(
+        args.game,
+        strategies,
+        num_rounds=args.rounds,
+        repetitions=args.repetitions,
+        seed=args.seed,
+        initial_state=args.initial_state,
+        self_play=not args.no_self_play,
+    )
+    print(
+        f"Round robin on {result.game.title}: {len(strategies)} strategies, {args.rounds} rounds, "
+        f"{args.repetitions} repetitions, initial state {args.initial_state}, seed {args.seed}"
+        + ("" if args.no_self_play else ", self-play included")
+    )
+    print(result.format_table())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="matrix-games", description="Iterated 2x2 matrix games with moral rewards.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="games with payoffs and U_max, strategies, rewards, env ids")
+    listing.set_defaults(run=command_list)
+
+    def add_common(sub: argparse.ArgumentParser, rounds: int) -> None:
+        sub.add_argument("--game", default="prisoners_dilemma", help=f"one of {sorted(GAMES)}")
+        sub.add_argument("--rounds", type=int, default=rounds, help="rounds per match")
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--initial-state", default="none", help=f"one of {list(INITIAL_STATES)}")
+
+    play = commands.add_parser("play", help="play one match and print every round")
+    add_common(play, rounds=10)
+    play.add_argument("--player0", default="tit_for_tat", help="strategy of player_0 (the row player)")
+    play.add_argument("--player1", default="random", help="strategy of player_1")
+    play.add_argument("--reward", default="game", help=f"reward shown per round: one of {list(REWARD_NAMES)}")
+    play.add_argument("--deontological-penalty", type=float, default=DEFAULT_DEONTOLOGICAL_PENALTY)
+    play.add_argument("--illegal-reward", type=float, default=DEFAULT_ILLEGAL_REWARD)
+    play.set_defaults(run=command_play)
+
+    tournament = commands.add_parser("tournament", help="round robin of strategies, ranked by mean payoff")
+    add_common(tournament, rounds=10)
+    tournament.add_argument(
+        "--strategies", nargs="+", default=sorted(STRATEGIES), help="names, space- or comma-separated (default: all)"
+    )
+    tournament.add_argument("--repetitions", type=int, default=1)
+    tournament.add_argument("--no-self-play", action="store_true", help="skip each strategy against itself")
+    tournament.set_defaults(run=command_tournament)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns 0, or exits with status 2 and a one-line message on bad input."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if hasattr(args, "initial_state"):
+            check_initial_state(args.initial_state)
+        args.run(args)
+    except (ValueError, TypeError, ImportError) as error:
+        parser.exit(2, f"matrix-games {args.command}: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
