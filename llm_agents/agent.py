@@ -1,0 +1,236 @@
+"""``LLMAgent``: an LLM that plays any ``matrix_games`` environment, one batch of observations per call.
+
+The agent reads each observation's text (a plain string, or the ``"text"`` entry of a dict observation), renders
+it with the tokenizer's chat template, samples answers for the whole batch at once, and parses each answer with the
+action labels. Every answer is recorded as a frozen ``StepRecord`` with the token ids and log-probabilities PPO
+needs: ``query = record.prompt_ids``, ``response = record.completion_ids``.
+
+Illegal answers (neither label) are handled as ``on_illegal`` says, never silently:
+
+- ``"illegal"`` (default): action 2, which environments built with ``allow_illegal=True`` score with the illegal
+  reward (the paper's setting);
+- ``"raise"``: a ValueError naming the answer;
+- ``"random"``: a uniformly random legal action drawn from the agent's generator (the record keeps ``legal=False``).
+
+Two agents can share one base model: give each its own ``adapter_name`` (set before every generation), or
+``reference=True`` for the base model with adapters disabled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from llm_agents.adapters import load_adapter, reference_policy, use_adapter
+from llm_agents.config import GenerationConfig, ModelConfig, PromptConfig
+from llm_agents.generation import sample_completions
+from llm_agents.models import load_model
+from llm_agents.parsing import PARSE_MODES, ParseMode, parse_action
+from llm_agents.prompts import encode_prompts
+from matrix_games.actions import DEFAULT_LABELS, ILLEGAL, validate_labels
+
+OnIllegal = Literal["illegal", "raise", "random"]
+ON_ILLEGAL: tuple[str, ...] = get_args(OnIllegal)
+
+Observation = str | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One answer of the agent: what it read, what it said, and what that meant.
+
+    Attributes:
+        observation_text: The environment's text.
+        prompt_text: The string the model read (chat-templated, with any preface).
+        completion_text: The answer, decoded with special tokens skipped.
+        prompt_ids: Prompt token ids, shape (P,) (PPO's query).
+        completion_ids: Answer token ids, ending with EOS if one was sampled, shape (T,) (PPO's response).
+        logprobs: Log-probability of each answer token under the sampling policy at temperature 1, shape (T,).
+        parsed: 0 or 1 when the answer is a label, None when it is illegal.
+        action: The action sent to the environment (``parsed``, or what ``on_illegal`` made of an illegal answer).
+        adapter_name: The adapter that answered; None for a model without adapters or the reference policy.
+    """
+
+    observation_text: str
+    prompt_text: str
+    completion_text: str
+    prompt_ids: torch.Tensor
+    completion_ids: torch.Tensor
+    logprobs: torch.Tensor
+    parsed: int | None
+    action: int
+    adapter_name: str | None
+
+    @property
+    def legal(self) -> bool:
+        return self.parsed is not None
+
+
+def observation_texts(observations: Sequence[Observation] | Mapping[str, Any]) -> list[str]:
+    """The text of each observation: strings as they are, dicts by their ``"text"`` entry.
+
+    A dict whose ``"text"`` is a sequence of strings (a Gymnasium vector env's batch) gives one text per entry.
+    """
+    if isinstance(observations, Mapping):
+        texts = observations.get("text")
+        if texts is None or isinstance(texts, str):
+            raise TypeError("act() takes a list of observations; wrap a single observation in a list.")
+        return [str(text) for text in texts]
+    if isinstance(observations, str):
+        raise TypeError("act() takes a list of observations; wrap a single observation in a list: act([obs]).")
+    texts = []
+    for observation in observations:
+        if isinstance(observation, str):
+            texts.append(observation)
+        elif isinstance(observation, Mapping) and isinstance(observation.get("text"), str):
+            texts.append(observation["text"])
+        else:
+            raise TypeError(
+                f"An LLM agent reads text: each observation must be a str or a dict with a 'text' entry "
+                f"(build the env with observation_type='text' or 'dict'), got {type(observation).__name__}."
+            )
+    return texts
+
+
+class LLMAgent:
+    """An LLM player: observations in, actions out, every answer recorded.
+
+    Args:
+        model: A causal LM, optionally a peft PeftModel with LoRA adapters.
+        tokenizer: Its tokenizer (left padding; see ``models.prepare_tokenizer``).
+        labels: The (C, D) action labels the environment uses (its ``action_labels``).
+        generation: Sampling options (the paper's by default).
+        prompt: Prompt options (chat template, preface, system message).
+        parse_mode: ``"strict"`` (the paper's rule) or ``"lenient"``; see ``parsing``.
+        on_illegal: What an illegal answer becomes: ``"illegal"`` (action 2), ``"raise"`` or ``"random"``.
+        adapter_name: The adapter this agent plays with (made active before each generation).
+        reference: Play with the base model, all adapters disabled (the paper's "no fine-tuning" reference).
+        seed: Seeds the agent's own torch.Generator (sampling and random fallbacks).
+
+    Example:
+        >>> agent = LLMAgent.load(ModelConfig(), labels=("action1", "action2"), seed=0)  # doctest: +SKIP
+        >>> agent.act([observation])  # doctest: +SKIP
+        [2]
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        labels: Sequence[str] = DEFAULT_LABELS,
+        generation: GenerationConfig | None = None,
+        prompt: PromptConfig | None = None,
+        parse_mode: ParseMode = "strict",
+        on_illegal: OnIllegal = "illegal",
+        adapter_name: str | None = None,
+        reference: bool = False,
+        seed: int = 0,
+    ) -> None:
+        if parse_mode not in PARSE_MODES:
+            raise ValueError(f"Unknown parse_mode {parse_mode!r}: expected one of {PARSE_MODES}.")
+        if on_illegal not in ON_ILLEGAL:
+            raise ValueError(f"Unknown on_illegal {on_illegal!r}: expected one of {ON_ILLEGAL}.")
+        if adapter_name is not None and reference:
+            raise ValueError("Give adapter_name or reference=True, not both: the reference policy has no adapter.")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.labels = validate_labels(labels)
+        self.generation = generation or GenerationConfig()
+        self.prompt = prompt or PromptConfig()
+        self.parse_mode = parse_mode
+        self.on_illegal = on_illegal
+        self.adapter_name = adapter_name
+        self.reference = reference
+        if adapter_name is not None:
+            use_adapter(model, adapter_name)  # fails early on a missing adapter
+        device = next(model.parameters()).device
+        self.generator = torch.Generator(device=device).manual_seed(int(seed))
+        self.records: list[StepRecord] = []
+
+    @classmethod
+    def load(
+        cls, model_config: ModelConfig | None = None, *, adapter: str | Path | None = None, **kwargs: Any
+    ) -> LLMAgent:
+        """Load the model ``model_config`` names (the embedded SmolLM2 by default), with a saved adapter if given."""
+        model, tokenizer = load_model(model_config)
+        if adapter is not None:
+            model = load_adapter(model, adapter, is_trainable=False)
+        return cls(model, tokenizer, **kwargs)
+
+    def act(self, observations: Sequence[Observation] | Mapping[str, Any]) -> list[int]:
+        """Answer a batch of observations in one generation; return one action per observation."""
+        return [record.action for record in self.respond(observations)]
+
+    def act_on(self, observations: Mapping[str, Observation]) -> dict[str, int]:
+        """Act for several players at once (a PettingZoo parallel env's ``{agent: observation}``)."""
+        names = list(observations)
+        return dict(zip(names, self.act([observations[name] for name in names]), strict=True))
+
+    def respond(self, observations: Sequence[Observation] | Mapping[str, Any]) -> list[StepRecord]:
+        """Like ``act``, but return the new records (they are also appended to ``self.records``)."""
+        texts = observation_texts(observations)
+        if not texts:
+            return []
+        prompt_texts, prompt_ids = encode_prompts(texts, self.tokenizer, self.prompt)
+        with self._policy():
+            samples = sample_completions(
+                self.model,
+                self.tokenizer,
+                prompt_ids,
+                generator=self.generator,
+                config=self.generation,
+                labels=self.labels,
+            )
+        records = []
+        for text, prompt_text, sample in zip(texts, prompt_texts, samples, strict=True):
+            parsed = parse_action(sample.text, self.labels, self.parse_mode)
+            records.append(
+                StepRecord(
+                    observation_text=text,
+                    prompt_text=prompt_text,
+                    completion_text=sample.text,
+                    prompt_ids=sample.prompt_ids,
+                    completion_ids=sample.completion_ids,
+                    logprobs=sample.logprobs,
+                    parsed=parsed,
+                    action=self._action(parsed, sample.text),
+                    adapter_name=None if self.reference else self._active_adapter(),
+                )
+            )
+        self.records.extend(records)
+        return records
+
+    def pop_records(self) -> list[StepRecord]:
+        """Return every record since the last call and forget them (e.g. once PPO has used them)."""
+        records, self.records = self.records, []
+        return records
+
+    def _action(self, parsed: int | None, text: str) -> int:
+        if parsed is not None:
+            return parsed
+        if self.on_illegal == "raise":
+            raise ValueError(
+                f"The model answered {text!r}, which is neither label of {self.labels} (parse_mode="
+                f"{self.parse_mode!r}); use on_illegal='illegal' with an env built with allow_illegal=True to score "
+                "it as illegal, or on_illegal='random'."
+            )
+        if self.on_illegal == "random":
+            return int(torch.randint(2, (1,), generator=self.generator, device=self.generator.device).item())
+        return int(ILLEGAL)
+
+    def _policy(self) -> contextlib.AbstractContextManager:
+        if self.reference:
+            return reference_policy(self.model)
+        if self.adapter_name is not None:
+            use_adapter(self.model, self.adapter_name)
+        return contextlib.nullcontext()
+
+    def _active_adapter(self) -> str | None:
+        return getattr(self.model, "active_adapter", None) if hasattr(self.model, "peft_config") else None
