@@ -190,8 +190,8 @@ def round_robin(
 
     Example:
         >>> result = round_robin("prisoners_dilemma", ["tit_for_tat", "always_defect"], num_rounds=5)
-        >>> [s.strategy for s in result.standings()]
-        ['always_defect', 'tit_for_tat']
+        >>> [(s.strategy, round(s.mean_payoff, 3)) for s in result.standings()]  # self-play helps tit-for-tat
+        [('tit_for_tat', 2.267), ('always_defect', 1.2)]
     """
     game = get_game(game)
     if len(strategies) < 1 or isinstance(strategies, str):
