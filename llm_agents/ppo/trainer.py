@@ -229,7 +229,9 @@ class PPOTrainer:
         accumulation = config.gradient_accumulation_steps
         minibatch_stats: list[dict[str, torch.Tensor]] = []
         self.optimizer.zero_grad(set_to_none=True)
+        epochs_run = 0
         for _ in range(config.ppo_epochs):
+            epochs_run += 1
             order = torch.randperm(config.batch_size, generator=self.generator).to(self.device)
             for start in range(0, config.batch_size, config.backward_batch_size):
                 backward_indices = order[start : start + config.backward_batch_size]
@@ -250,9 +252,10 @@ class PPOTrainer:
                 self.optimizer.zero_grad(set_to_none=True)
             if config.early_stopping and minibatch_stats[-1]["policy/policykl"] > 1.5 * config.target_kl:
                 break
-        return {
-            f"ppo/{key}": float(torch.stack([s[key] for s in minibatch_stats]).mean()) for key in minibatch_stats[0]
-        }
+        stats = {key: torch.stack([s[key] for s in minibatch_stats]).mean() for key in minibatch_stats[0]}
+        stats = {f"ppo/{key}": float(value) for key, value in stats.items()}
+        stats["ppo/epochs"] = float(epochs_run)  # fewer than ppo_epochs after an early stop
+        return stats
 
     def _minibatch_loss(
         self,
