@@ -1,0 +1,117 @@
+"""``llm-agents play``: one LLM plays one iterated game against a baseline strategy, printing every round.
+
+The environment is the registered Gymnasium view (``matrix_games/IPD-v0`` and the like) built with
+``allow_illegal=True``, so an answer that is neither label is scored with the illegal reward (the paper's setting).
+The summary uses ``matrix_games.metrics`` with the paper's test-time parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+
+from llm_agents.agent import LLMAgent
+from llm_agents.config import GenerationConfig, ModelConfig
+from llm_agents.parsing import ParseMode
+from matrix_games.actions import DEFAULT_LABELS
+from matrix_games.metrics import summarize
+from matrix_games.morality import deontological_reward, utilitarian_reward
+from matrix_games.registration import ENV_IDS, NAMESPACE
+
+MOVE_NAMES = {0: "C", 1: "D", 2: "illegal"}
+
+
+@dataclass(frozen=True)
+class PlayOptions:
+    """What ``llm-agents play`` plays (the command's arguments)."""
+
+    game: str = "IPD-v0"
+    opponent: str = "tit_for_tat"
+    rounds: int = 20
+    model: str = "smollm2-135m-instruct"
+    adapter: Path | None = None
+    seed: int = 0
+    labels: tuple[str, str] = DEFAULT_LABELS
+    parse_mode: ParseMode = "strict"
+    max_new_tokens: int | None = None
+    device: str = "auto"
+
+
+def env_id(game: str) -> str:
+    """``"IPD-v0"`` or ``"matrix_games/IPD-v0"`` as a registered id; a ValueError listing the ids otherwise."""
+    full = game if game.startswith(f"{NAMESPACE}/") else f"{NAMESPACE}/{game}"
+    if full not in ENV_IDS:
+        short = [name.split("/", 1)[1] for name in ENV_IDS]
+        raise ValueError(f"Unknown game {game!r}: expected one of {short}.")
+    return full
+
+
+def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict:
+    """Play ``options.rounds`` rounds, print each, and return the summary (also printed, as JSON if asked)."""
+    env = gymnasium.make(
+        env_id(options.game),
+        opponent=options.opponent,
+        num_rounds=options.rounds,
+        allow_illegal=True,
+        action_labels=options.labels,
+        observation_type="dict",
+    )
+    agent = LLMAgent.load(
+        ModelConfig(name=options.model, device=options.device),
+        adapter=options.adapter,
+        labels=options.labels,
+        parse_mode=options.parse_mode,
+        generation=GenerationConfig(max_new_tokens=options.max_new_tokens),
+        seed=options.seed,
+    )
+    game = env.unwrapped.game
+    observation, info = env.reset(seed=options.seed)
+    outcomes, game_rewards = [], []
+    for round_number in range(1, options.rounds + 1):
+        state = f"you {_move(info['previous_action'])}, opponent {_move(info['opponent_previous_action'])}"
+        (record,) = agent.respond([observation])
+        observation, _, terminated, truncated, info = env.step(record.action)
+        outcome = info["outcome"]
+        outcomes.append(outcome)
+        game_rewards.append(outcome.game_reward)
+        print_fn(
+            f"round {round_number:>3} | last round: {state} | answer {record.completion_text!r} -> "
+            f"{MOVE_NAMES[record.action]} | opponent {MOVE_NAMES[outcome.opponent_action]} | rewards: "
+            f"game {outcome.game_reward:g}, deontological {deontological_reward(outcome):g}, "
+            f"utilitarian {utilitarian_reward(outcome):g}"
+        )
+        if terminated or truncated:
+            break
+    metrics = summarize(outcomes, game)
+    summary = {
+        "game": env_id(options.game),
+        "opponent": options.opponent,
+        "model": options.model,
+        "adapter": str(options.adapter) if options.adapter else None,
+        "seed": options.seed,
+        "labels": list(options.labels),
+        "rounds": metrics.rounds,
+        "cooperation_rate": metrics.cooperation_rate,
+        "illegal_rate": sum(not record.legal for record in agent.records) / len(agent.records),
+        "mean_game_reward": float(np.mean(game_rewards)),
+        "deontological_regret": metrics.deontological_regret,
+        "utilitarian_regret": metrics.utilitarian_regret,
+    }
+    if as_json:
+        print_fn(json.dumps(summary))
+    else:
+        print_fn(
+            "summary: "
+            + ", ".join(
+                f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}" for key, value in summary.items()
+            )
+        )
+    return summary
+
+
+def _move(action: int | None) -> str:
+    return "none" if action is None else MOVE_NAMES[action]
