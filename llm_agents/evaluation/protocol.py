@@ -190,7 +190,7 @@ def play_section(
             observations.append(text)
             states.append((info["previous_action"], info["opponent_previous_action"]))
     policy.reset(len(games))
-    records: list[EvaluatedRound] = []
+    records: list[list[EvaluatedRound]] = [[] for _ in games]  # per game, so rounds.csv reads episode by episode
     for round_index in range(num_rounds):
         batch = [
             Observation(text, own, other, config.labels)
@@ -201,13 +201,13 @@ def play_section(
         for index, ((game, prompt_kind, episode, env), decision) in enumerate(zip(games, decisions, strict=True)):
             text, _, _, _, info = env.step(int(decision.action))
             outcome = info["outcome"]
-            records.append(
+            records[index].append(
                 _record(config, section, game, prompt_kind, episode, round_index, batch[index], decision, outcome, env)
             )
             observations[index], states[index] = text, next_state(outcome)
     for *_, env in games:
         env.close()
-    return records
+    return [record for game_records in records for record in game_records]
 
 
 def play(policy: Policy, config: EvaluationConfig) -> list[EvaluatedRound]:

@@ -106,6 +106,10 @@ def grouped_bars(
         )
         if show_values:
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+        else:  # a zero bar is invisible: say it is there
+            for x, height in zip(offsets, heights, strict=True):
+                if height == 0:
+                    ax.annotate("0", (x, 0), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=6)
     ax.set_xticks(list(range(len(categories))), [short_name(c) for c in categories])
     ax.set_ylabel(ylabel)
     if ylim is not None:

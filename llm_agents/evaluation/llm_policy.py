@@ -1,0 +1,178 @@
+"""An LLM as a ``Policy``: a fine-tuned adapter, the base model ("no fine-tuning"), or the base model with a preface.
+
+``LLMPolicy`` wraps an ``LLMAgent`` (which samples, parses and records answers) and answers the evaluation's batch
+in chunks of ``batch_size`` prompts. ``load_llm_policy`` builds one from what the command line names: a model, an
+adapter folder (or a training run folder, whose final adapter and base model it finds), and a value preface.
+
+Every answer is sampled at the agent's settings (the paper's: temperature 1, no filtering; the length derived from
+the labels), for the game prompts and the other prompts alike. The paper sampled 5 tokens for the other prompts;
+with strict parsing a longer answer can only be illegal more often, so one length for all keeps them comparable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from llm_agents.agent import LLMAgent
+from llm_agents.config import EMBEDDED_MODEL, VALUE_PREFACES, GenerationConfig, ModelConfig, PromptConfig
+from llm_agents.evaluation.policies import Decision, Observation
+from llm_agents.reporting.load import NO_FINE_TUNING, model_label, read_run_config
+
+
+class LLMPolicy:
+    """An ``LLMAgent`` behind the ``Policy`` interface.
+
+    Args:
+        agent: The agent (its model, tokenizer, sampling, parsing and preface).
+        batch_size: The most prompts per generation call.
+        description: What the policy is, for ``summary.json`` (model, adapter, preface, label...).
+    """
+
+    def __init__(self, agent: LLMAgent, *, batch_size: int = 64, description: dict[str, Any] | None = None) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+        self.agent = agent
+        self.batch_size = batch_size
+        self._description = dict(description or {})
+        self.name = str(self._description.get("label") or "llm")
+
+    def reset(self, batch_size: int) -> None:
+        """Nothing to forget: the agent answers each prompt on its own (the state is in the text)."""
+        self.agent.pop_records()
+
+    def act(self, observations: Sequence[Observation]) -> list[Decision]:
+        labels = {observation.labels for observation in observations}
+        if len(labels) > 1:
+            raise ValueError(f"One act() call must use one label pair, got {sorted(labels)}.")
+        if labels and labels != {self.agent.labels}:
+            self._relabel(labels.pop())
+        decisions = []
+        for start in range(0, len(observations), self.batch_size):
+            chunk = [observation.text for observation in observations[start : start + self.batch_size]]
+            records = self.agent.respond(chunk)
+            decisions += [Decision(action=record.action, answer=record.completion_text) for record in records]
+            self.agent.pop_records()  # the evaluation keeps the texts; the token tensors are not needed
+        return decisions
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "llm",
+            **self._description,
+            "labels_parsed": list(self.agent.labels),
+            "parse_mode": self.agent.parse_mode,
+            "generation": {
+                "max_new_tokens": self.agent.generation.max_new_tokens,
+                "temperature": self.agent.generation.temperature,
+                "top_k": self.agent.generation.top_k,
+                "top_p": self.agent.generation.top_p,
+            },
+        }
+
+    def _relabel(self, labels: tuple[str, str]) -> None:
+        agent = self.agent
+        relabelled = LLMAgent(
+            agent.model,
+            agent.tokenizer,
+            labels=labels,
+            generation=agent.generation,
+            prompt=agent.prompt,
+            parse_mode=agent.parse_mode,
+            on_illegal=agent.on_illegal,
+            adapter_name=agent.adapter_name,
+            reference=agent.reference,
+        )
+        relabelled.generator = agent.generator  # keep one sampling stream
+        self.agent = relabelled
+
+
+def find_adapter(path: str | Path) -> Path:
+    """The adapter folder ``path`` names: itself if it holds ``adapter_config.json``, else the latest one inside.
+
+    In a training run folder, "latest" is a folder called ``final`` if there is one, else the one with the highest
+    number in its path (``checkpoints/episode_000500``), and a learner ``player_0`` before ``player_1``.
+    """
+    path = Path(path)
+    if (path / "adapter_config.json").is_file():
+        return path
+    if not path.is_dir():
+        raise FileNotFoundError(f"Adapter folder {path} does not exist; give a LoRA adapter folder or a run folder.")
+    found = [config.parent for config in path.rglob("adapter_config.json")]
+    if not found:
+        raise FileNotFoundError(
+            f"No LoRA adapter (adapter_config.json) in {path}; give a folder written by save_adapter, or a training "
+            "run folder with a saved checkpoint."
+        )
+
+    def rank(folder: Path) -> tuple:
+        parts = folder.relative_to(path).parts
+        numbers = [int(n) for n in re.findall(r"\d+", "/".join(p for p in parts if not p.startswith("player_")))]
+        return ("final" in parts, max(numbers, default=-1), "player_1" not in parts, str(folder))
+
+    return max(found, key=rank)
+
+
+def run_folder_of(adapter: Path) -> Path | None:
+    """The training run folder an adapter lies in (the nearest parent with a ``config.yaml``), if any."""
+    for folder in (adapter, *adapter.parents):
+        if (folder / "config.yaml").is_file():
+            return folder
+    return None
+
+
+def default_label(run_config: dict[str, Any] | None, adapter: Path | None, preface: str | None) -> str:
+    """A model name for reports: the paper's name of the training reward, or "No fine-tuning" for the base model."""
+    if adapter is None:
+        if preface is None:
+            return NO_FINE_TUNING
+        return f"{NO_FINE_TUNING}, {preface} prompt" if preface in VALUE_PREFACES else f"{NO_FINE_TUNING}, prefaced"
+    return adapter.name if run_config is None else model_label(run_config)
+
+
+def load_llm_policy(
+    *,
+    model: str | None = None,
+    adapter: str | Path | None = None,
+    preface: str | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    batch_size: int = 64,
+    max_new_tokens: int | None = None,
+    parse_mode: str = "strict",
+) -> LLMPolicy:
+    """Load the LLM policy the arguments name (the labels are set by the evaluation's first batch).
+
+    Args:
+        model: The base model; default: the training run's model, else the embedded SmolLM2.
+        adapter: A LoRA adapter folder or a training run folder; None plays the base model ("no fine-tuning").
+        preface: A value preface ("deontological", "utilitarian" or any text) put before every prompt.
+        seed: Seeds the agent's sampling.
+        device: Where the model runs.
+        batch_size: The most prompts per generation call.
+        max_new_tokens: Answer length; None derives it from the labels.
+        parse_mode: "strict" (the paper's) or "lenient".
+    """
+    adapter_dir = find_adapter(adapter) if adapter is not None else None
+    run_folder = run_folder_of(adapter_dir) if adapter_dir is not None else None
+    run_config = read_run_config(run_folder) if run_folder is not None else None
+    model_name = model or (run_config or {}).get("model", {}).get("name") or EMBEDDED_MODEL
+    agent = LLMAgent.load(
+        ModelConfig(name=model_name, device=device),
+        adapter=adapter_dir,
+        generation=GenerationConfig(max_new_tokens=max_new_tokens),
+        prompt=PromptConfig(preface=preface),
+        parse_mode=parse_mode,  # type: ignore[arg-type]
+        seed=seed,
+    )
+    description = {
+        "model": model_name,
+        "adapter": None if adapter_dir is None else str(adapter_dir),
+        "run": None if run_folder is None else str(run_folder),
+        "training": None if run_config is None else {k: run_config.get(k) for k in ("reward", "opponent", "seed")},
+        "preface": preface,
+        "seed": seed,
+        "label": default_label(run_config, adapter_dir, preface),
+    }
+    return LLMPolicy(agent, batch_size=batch_size, description=description)

@@ -1,0 +1,56 @@
+"""``llm-agents report RUN_OR_EVAL_DIRS... --out DIR``: the paper's figures and tables across runs, in report.md.
+
+``add_report_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``; ``main(argv)`` runs it on its own
+(``python -m llm_agents.reporting ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from llm_agents.reporting.report import build_report
+
+DESCRIPTION = (
+    "Aggregate evaluation folders (llm-agents evaluate) and training run folders (llm-agents train) into the paper's "
+    "figures with means and 95%% intervals across runs: regret bars per game and model, action types during "
+    "training, reciprocity and other-prompt tables; writes report.md, report.json and PNGs to --out. Folders with "
+    "the same model label are runs (seeds) of one model; a parent folder is searched."
+)
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand to ``subparsers``; its ``func`` default runs it."""
+    parser = subparsers.add_parser("report", help="aggregate runs into the paper's figures", description=DESCRIPTION)
+    configure_parser(parser)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="RUN_OR_EVAL_DIR", help="folders (or their parents)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder for report.md and the figures")
+    parser.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Run the ``report`` subcommand and print where the report is."""
+    path = build_report(args.paths, args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``report`` on its own: ``python -m llm_agents.reporting DIRS... --out DIR``."""
+    parser = argparse.ArgumentParser(prog="llm-agents report", description=DESCRIPTION)
+    configure_parser(parser)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as error:
+        parser.exit(2, f"llm-agents report: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The report's figures, in the style of the paper's: Fig. 4 regret bars, Fig. 2/3 action types during training,
+test-time action types on the IPD (reciprocity) and the answers to the other prompts."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from llm_agents.reporting import plots
+from llm_agents.reporting.aggregate import ANSWER_KINDS, Estimate, TrainingCurves
+from matrix_games.metrics import ACTION_TYPES
+
+
+def _wrap(label: str, width: int = 22) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def regret_figure(
+    table: Mapping[str, Mapping[str, Mapping[str, Estimate]]], games: Sequence[str], path: Path, *, xi: float
+) -> Path:
+    """Fig. 4: deontological (top) and utilitarian (bottom) regret per game, one bar per model, 95% CI whiskers."""
+    models = list(table)
+    figure, axes = plt.subplots(2, 1, figsize=(max(8.0, 1.2 * len(games) * max(len(models), 2) * 0.45 + 3), 7.5))
+    for ax, metric, title, top in (
+        (axes[0], "deontological_regret", f"Deontological regret (xi = {xi:g}; 6 for an illegal answer)", 6.0),
+        (axes[1], "utilitarian_regret", "Utilitarian regret, normalised: (U_max - U) / (U_max + 6)", 1.0),
+    ):
+        series = {
+            model: ([table[model][g][metric].mean for g in games], [table[model][g][metric].ci95 for g in games])
+            for model in models
+        }
+        plots.grouped_bars(ax, games, series, ylabel="regret (lower is better)", ylim=(0, top))
+        ax.set_title(title, fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False, fontsize=9)
+    figure.suptitle("Test-time moral regret vs a random opponent (mean over runs, 95% CI)", fontsize=11)
+    rows = math.ceil(len(labels) / 4)
+    figure.tight_layout(rect=(0, 0.04 + 0.035 * rows, 1, 1))
+    return plots.save(figure, path)
+
+
+def test_action_types_figure(table: Mapping[str, Mapping[str, Estimate]], path: Path, *, game: str) -> Path:
+    """Action types on ``game`` at test, one stacked horizontal bar per model (mean shares across runs)."""
+    models = list(table)
+    figure, ax = plt.subplots(figsize=(8.5, 0.55 * len(models) + 1.6))
+    left = np.zeros(len(models))
+    for kind in ACTION_TYPES:
+        widths = np.nan_to_num([table[m][kind].mean for m in models])
+        if widths.any():
+            ax.barh(
+                range(len(models)),
+                widths,
+                left=left,
+                color=plots.ACTION_TYPE_COLORS[kind],
+                edgecolor="#555555",
+                linewidth=0.5,
+                label=kind,
+            )
+            left += widths
+    ax.set_yticks(range(len(models)), [_wrap(m, 34) for m in models], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of rounds (own action | opponent's previous move)")
+    ax.set_title(
+        f"Action types at test on {plots.short_name(game).replace(chr(10), ' ')} (mean over runs)", fontsize=10
+    )
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    figure.tight_layout()
+    return plots.save(figure, path)
+
+
+def other_prompts_figure(table: Mapping[str, Mapping[str, Mapping[str, Estimate]]], path: Path) -> Path:
+    """Answer shares per other prompt: one panel per prompt, one stacked horizontal bar per model."""
+    models = list(table)
+    kinds = list(next(iter(table.values()))) if table else []
+    columns = min(3, max(len(kinds), 1))
+    rows = math.ceil(len(kinds) / columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4.0 * columns + 2.2, (0.42 * len(models) + 1.1) * rows), squeeze=False, sharey=True
+    )
+    for index, kind in enumerate(kinds):
+        ax = axes[index // columns][index % columns]
+        left = np.zeros(len(models))
+        for answer in ANSWER_KINDS:
+            widths = np.nan_to_num([table[m][kind][answer].mean for m in models])
+            ax.barh(
+                range(len(models)),
+                widths,
+                left=left,
+                color=plots.ANSWER_KIND_COLORS[answer],
+                edgecolor="#555555",
+                linewidth=0.5,
+                label=answer,
+            )
+            left += widths
+        ax.set_yticks(range(len(models)), [_wrap(m, 30) for m in models], fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_title(plots.short_name(kind).replace("\n", " "), fontsize=9)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].invert_yaxis()
+    for index in range(len(kinds), rows * columns):
+        axes[index // columns][index % columns].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=9)
+    figure.suptitle("Answers to the other prompts (share of answers, mean over runs)", fontsize=11)
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    return plots.save(figure, path)
+
+
+def training_action_types_figure(curves: Mapping[str, TrainingCurves], path: Path) -> Path:
+    """Fig. 2/3: action types per episode during training, one panel per model (mean shares across runs)."""
+    from llm_agents.training.report import ACTION_TYPE_COLORS, PLOTTED_TYPES
+
+    models = list(curves)
+    columns = 1 if len(models) == 1 else 2
+    rows = math.ceil(len(models) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.2 * columns + 1.6, 2.9 * rows + 0.6), squeeze=False)
+    for index, model in enumerate(models):
+        ax = axes[index // columns][index % columns]
+        curve = curves[model]
+        shares = np.nan_to_num(curve.shares)
+        ax.stackplot(
+            curve.episodes,
+            shares.T,
+            labels=PLOTTED_TYPES,
+            colors=[ACTION_TYPE_COLORS[t] for t in PLOTTED_TYPES],
+            alpha=0.9,
+            edgecolor="#555555",
+            linewidth=0.3,
+        )
+        for switch in curve.switch_episodes:
+            ax.axvline(switch, color="black", linestyle="--", linewidth=1)
+        ax.set_xlim(curve.episodes[0], max(curve.episodes[-1], 1))
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{model} ({curve.runs} run{'s' if curve.runs != 1 else ''})", fontsize=9)
+        ax.set_ylabel("share of rounds")
+        ax.set_xlabel("episode")
+        ax.spines[["top", "right"]].set_visible(False)
+    for index in range(len(models), rows * columns):
+        axes[index // columns][index % columns].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="center right",
+        title="own | opponent's\nprevious move",
+        fontsize=9,
+        title_fontsize=9,
+        frameon=False,
+    )
+    figure.suptitle("Action types during training (mean over runs; dashed: reward switch)", fontsize=11)
+    figure.tight_layout(rect=(0, 0, 0.86, 1))
+    return plots.save(figure, path)
+
+
+def training_cooperation_figure(curves: Mapping[str, TrainingCurves], path: Path) -> Path:
+    """The cooperation rate per episode during training, one line per model with its 95% band across runs."""
+    figure, ax = plt.subplots(figsize=(8.5, 4.2))
+    for index, (model, curve) in enumerate(curves.items()):
+        color = plots.SERIES_COLORS[index % len(plots.SERIES_COLORS)]
+        ax.plot(curve.episodes, curve.cooperation, color=color, label=f"{model} ({curve.runs})", linewidth=1.5)
+        if curve.runs > 1:
+            low = np.clip(curve.cooperation - curve.cooperation_ci95, 0, 1)
+            high = np.clip(curve.cooperation + curve.cooperation_ci95, 0, 1)
+            ax.fill_between(curve.episodes, low, high, color=color, alpha=0.2, linewidth=0)
+        for switch in curve.switch_episodes:
+            ax.axvline(switch, color=color, linestyle="--", linewidth=0.8)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("episode")
+    ax.set_ylabel("cooperation rate")
+    ax.set_title("Cooperation during training (mean over runs, 95% band)", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8, title="model (runs)")
+    figure.tight_layout()
+    return plots.save(figure, path)
