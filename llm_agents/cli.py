@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from llm_agents.config import EMBEDDED_MODEL
+from llm_agents.evaluation.cli import add_evaluate_parser
+from llm_agents.reporting.cli import add_report_parser
 
 
 def add_play_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +62,11 @@ def command_play(args: argparse.Namespace) -> None:
     play(options, as_json=args.json)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_play_parser]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], object]] = [
+    add_play_parser,
+    add_evaluate_parser,
+    add_report_parser,
+]
 """One function per subcommand, each adding its parser; append to add a subcommand."""
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from llm_agents.evaluation.policies import Policy, StrategyPolicy
 from llm_agents.evaluation.protocol import GAME_IDS, OTHER_PROMPTS, EvaluationConfig
-from llm_agents.evaluation.run import evaluate
 from matrix_games.text import TABLE_ORDERS
 
 DESCRIPTION = (
@@ -61,7 +60,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--json", action="store_true", help="print summary.json's games on the last line")
-    parser.set_defaults(func=run_evaluate)
+    parser.set_defaults(func=command_evaluate, command=command_evaluate)
 
 
 def config_from_args(args: argparse.Namespace) -> EvaluationConfig:
@@ -111,8 +110,10 @@ def policy_from_args(args: argparse.Namespace) -> Policy:
     )
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
+def command_evaluate(args: argparse.Namespace) -> int:
     """Run the ``evaluate`` subcommand; print a table per game (and the JSON summary with ``--json``)."""
+    from llm_agents.evaluation.run import evaluate
+
     config = config_from_args(args)
     policy = policy_from_args(args)
     summary = evaluate(policy, config, args.out, label=args.label, figures=not args.no_figures)

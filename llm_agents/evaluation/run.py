@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_agents.evaluation.figures import write_figures
 from llm_agents.evaluation.policies import Policy
 from llm_agents.evaluation.protocol import EvaluationConfig, play
 from llm_agents.evaluation.records import write_rounds_csv
@@ -52,5 +51,7 @@ def evaluate(
         write_rounds_csv(records, out_dir / "rounds.csv")
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if figures:
+            from llm_agents.evaluation.figures import write_figures  # matplotlib only when drawing
+
             write_figures(summary, out_dir)
     return summary

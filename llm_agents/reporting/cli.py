@@ -11,8 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from llm_agents.reporting.report import build_report
-
 DESCRIPTION = (
     "Aggregate evaluation folders (llm-agents evaluate) and training run folders (llm-agents train) into the paper's "
     "figures with means and 95%% intervals across runs: regret bars per game and model, action types during "
@@ -31,11 +29,13 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="RUN_OR_EVAL_DIR", help="folders (or their parents)")
     parser.add_argument("--out", type=Path, required=True, help="output folder for report.md and the figures")
-    parser.set_defaults(func=run_report)
+    parser.set_defaults(func=command_report, command=command_report)
 
 
-def run_report(args: argparse.Namespace) -> int:
+def command_report(args: argparse.Namespace) -> int:
     """Run the ``report`` subcommand and print where the report is."""
+    from llm_agents.reporting.report import build_report
+
     path = build_report(args.paths, args.out)
     print(f"wrote {path}")
     return 0

@@ -262,3 +262,19 @@ def test_console_script_smoke(tmp_path):
     assert "DefectiveCoordination-v0" in result.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["other_prompts"] == {}
+
+
+def test_llm_agents_console_script_has_evaluate_and_report(tmp_path, capsys):
+    from llm_agents.cli import main as llm_agents_main
+
+    out = tmp_path / "ac"
+    args = ["evaluate", "--policy", "always_cooperate", "--out", str(out), "--episodes", "1", "--rounds", "2"]
+    assert llm_agents_main([*args, "--no-figures", "--json"]) == 0
+    headline = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert all(metrics["deontological_regret"] == 0.0 for metrics in headline["games"].values())
+    assert llm_agents_main(["report", str(out), "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "report.md").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        llm_agents_main(["evaluate", "--policy", "alwayz_defect", "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "Did you mean 'always_defect'" in capsys.readouterr().err
