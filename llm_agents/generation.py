@@ -215,11 +215,17 @@ def completion_logprobs(
     sequences = [list(p) + list(c) for p, c in zip(prompt_ids, completion_ids, strict=True)]
     input_ids, attention_mask = left_pad(sequences, pad_id, device)
     position_ids = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
+    # Completions end at the right edge, so only the last (longest completion + 1) positions' logits are needed.
+    width = max(len(c) for c in completion_ids) + 1
+    _, keep_keyword = _forward_keywords(model)
+    last_only = {keep_keyword: width} if keep_keyword else {}
     was_training = model.training
     model.eval()
     try:
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids).logits.float()
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, **last_only)
     finally:
         model.train(was_training)
-    logprobs = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
+    logits = logits.logits[:, -width:].float()
+    targets = input_ids[:, -width + 1 :, None]
+    logprobs = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, targets).squeeze(-1)
     return [logprobs[row, logprobs.shape[1] - len(c) :].cpu() for row, c in enumerate(completion_ids)]

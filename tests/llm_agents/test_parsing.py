@@ -101,3 +101,9 @@ def test_strict_legal_implies_lenient_same(text):
 @given(label_index=st.sampled_from([0, 1]), left=st.text(" \t\n"), right=st.text(" \t\n"))
 def test_a_label_with_whitespace_is_always_legal(label_index, left, right):
     assert parse_action(left + TRAIN[label_index] + right, TRAIN) == label_index
+
+
+def test_package_exports_parse_action():
+    import llm_agents
+
+    assert llm_agents.parse_action is parse_action
