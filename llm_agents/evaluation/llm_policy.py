@@ -91,8 +91,9 @@ class LLMPolicy:
 def find_adapter(path: str | Path) -> Path:
     """The adapter folder ``path`` names: itself if it holds ``adapter_config.json``, else the latest one inside.
 
-    In a training run folder, "latest" is a folder called ``final`` if there is one, else the one with the highest
-    number in its path (``checkpoints/episode_000500``), and a learner ``player_0`` before ``player_1``.
+    In a training run folder, "latest" is the final adapter (``adapters/player_0``, or a folder called ``final``) if
+    there is one, else the checkpoint with the highest number in its path (``checkpoints/episode_00500``), and the
+    learner ``player_0`` before ``player_1``.
     """
     path = Path(path)
     if (path / "adapter_config.json").is_file():
@@ -109,7 +110,8 @@ def find_adapter(path: str | Path) -> Path:
     def rank(folder: Path) -> tuple:
         parts = folder.relative_to(path).parts
         numbers = [int(n) for n in re.findall(r"\d+", "/".join(p for p in parts if not p.startswith("player_")))]
-        return ("final" in parts, max(numbers, default=-1), "player_1" not in parts, str(folder))
+        final = "final" in parts or parts[:1] == ("adapters",)
+        return (final, max(numbers, default=-1), "player_1" not in parts, str(folder))
 
     return max(found, key=rank)
 
