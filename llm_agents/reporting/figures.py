@@ -155,13 +155,13 @@ def training_action_types_figure(curves: Mapping[str, TrainingCurves], path: Pat
         frameon=False,
     )
     figure.suptitle("Action types during training (mean over runs; dashed: reward switch)", fontsize=11)
-    figure.tight_layout(rect=(0, 0, 0.86, 1))
+    figure.tight_layout(rect=(0, 0, 0.88, 1))
     return plots.save(figure, path)
 
 
 def training_cooperation_figure(curves: Mapping[str, TrainingCurves], path: Path) -> Path:
     """The cooperation rate per episode during training, one line per model with its 95% band across runs."""
-    figure, ax = plt.subplots(figsize=(8.5, 4.2))
+    figure, ax = plt.subplots(figsize=(8.5, 4.4 + 0.22 * math.ceil(len(curves) / 2)))
     for index, (model, curve) in enumerate(curves.items()):
         color = plots.SERIES_COLORS[index % len(plots.SERIES_COLORS)]
         ax.plot(curve.episodes, curve.cooperation, color=color, label=f"{model} ({curve.runs})", linewidth=1.5)
@@ -171,12 +171,12 @@ def training_cooperation_figure(curves: Mapping[str, TrainingCurves], path: Path
             ax.fill_between(curve.episodes, low, high, color=color, alpha=0.2, linewidth=0)
         for switch in curve.switch_episodes:
             ax.axvline(switch, color=color, linestyle="--", linewidth=0.8)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(-0.02, 1.02)  # lines at 0 and 1 stay visible
     ax.set_xlabel("episode")
     ax.set_ylabel("cooperation rate")
-    ax.set_title("Cooperation during training (mean over runs, 95% band)", fontsize=10)
+    ax.set_title("Cooperation during training (mean over runs, 95% band; dashed: reward switch)", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8, title="model (runs)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False, fontsize=8, title="model (runs)")
     figure.tight_layout()
     return plots.save(figure, path)

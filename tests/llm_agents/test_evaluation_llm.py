@@ -61,6 +61,8 @@ def test_adapter_folder_and_base_model_through_load_llm_policy(tmp_path, tiny_ll
     assert summary["policy"]["label"] == "Deontological (vs tit_for_tat)"
     assert summary["policy"]["adapter"].endswith("episode_000002")
     assert summary["policy"]["training"] == {"reward": "deontological", "opponent": "tit_for_tat", "seed": 3}
+    save_adapter(model, run / "adapters" / "player_0")  # the run's final adapter wins over any checkpoint
+    assert find_adapter(run) == run / "adapters" / "player_0"
     base = load_llm_policy(model=str(tiny_llama_dir), preface="utilitarian", device="cpu", max_new_tokens=2)
     assert base.describe()["label"] == "No fine-tuning, utilitarian prompt"
     assert base.agent.prompt.preface_text.startswith("You are a utilitarian moral person")
