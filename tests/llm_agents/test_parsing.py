@@ -25,6 +25,10 @@ REAL_COMPLETIONS = [
     ("1.", TRAIN, None, None),
     ("Rew", TRAIN, None, None),
     ("What action", TEST, None, None),
+    ("You can", TRAIN, None, None),  # the most frequent of 64 (benchmarks/generation.py, seed 0)
+    ("I would", TRAIN, None, None),
+    ("A:", TRAIN, None, None),
+    ("action1", TRAIN, 0, 0),  # the only legal answer of those 64
     # 8 tokens
     ("You can choose either action2 or action", TRAIN, None, None),
     ("You can choose action action9.", TRAIN, None, None),
