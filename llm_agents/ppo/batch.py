@@ -93,6 +93,16 @@ class ForwardOutput:
     logits: torch.Tensor
     values: torch.Tensor | None
 
+    def detached(self) -> ForwardOutput:
+        """The same numbers, cut from the autograd graph."""
+        values = None if self.values is None else self.values.detach()
+        return ForwardOutput(self.logprobs.detach(), self.logits.detach(), values)
+
+    def rows(self, indices: torch.Tensor) -> ForwardOutput:
+        """The rows ``indices`` (still attached to the graph, if any)."""
+        values = None if self.values is None else self.values[indices]
+        return ForwardOutput(self.logprobs[indices], self.logits[indices], values)
+
 
 def accepts_logits_to_keep(model: nn.Module) -> bool:
     """Whether the underlying causal LM's ``forward`` takes ``logits_to_keep`` (transformers >= 4.50 models do)."""

@@ -172,8 +172,12 @@ class PPOTrainer:
         timing: dict[str, float] = {}
         with self._this_adapter_in_eval_mode():
             t = time.perf_counter()
-            with torch.no_grad():
-                old = self._forward(batch, with_values=True)
+            # With a single minibatch, the first training forward would recompute exactly this pass (same weights,
+            # eval mode): keep its graph and let the first minibatch backpropagate through it (one forward saved).
+            reuse_for_first_minibatch = config.mini_batch_size == config.batch_size
+            with torch.set_grad_enabled(reuse_for_first_minibatch):
+                live = self._forward(batch, with_values=True)
+            old = live.detached()
             timing["time/ppo/old_forward_pass"] = time.perf_counter() - t
             t = time.perf_counter()
             with torch.no_grad(), self.model.disable_adapter():
@@ -195,7 +199,15 @@ class PPOTrainer:
                     old.values, rewards, mask, config.gamma, config.lam, whiten_rewards=config.whiten_rewards
                 )
             t = time.perf_counter()
-            train_stats = self._optimise(batch, old.logprobs, old_values, advantages, returns)
+            train_stats = self._optimise(
+                batch,
+                old.logprobs,
+                old_values,
+                advantages,
+                returns,
+                first_forward=live if reuse_for_first_minibatch else None,
+            )
+            del live
             timing["time/ppo/optimize_step"] = time.perf_counter() - t
 
         stats = self._step_stats(scores, old.logprobs, kls, non_score_rewards, mask, kl_coef, queries, responses)
@@ -223,8 +235,14 @@ class PPOTrainer:
         old_values: torch.Tensor,
         advantages: torch.Tensor,
         returns: torch.Tensor,
+        *,
+        first_forward: ForwardOutput | None = None,
     ) -> dict[str, float]:
-        """The PPO epochs; returns the train statistics averaged over every minibatch, as trl's."""
+        """The PPO epochs; returns the train statistics averaged over every minibatch, as trl's.
+
+        ``first_forward``, when given, is a whole-batch forward at the current weights with its graph, used (in the
+        first minibatch's row order) instead of a new forward for the very first minibatch.
+        """
         config = self.config
         accumulation = config.gradient_accumulation_steps
         minibatch_stats: list[dict[str, torch.Tensor]] = []
@@ -243,7 +261,9 @@ class PPOTrainer:
                         old_values[indices],
                         advantages[indices],
                         returns[indices],
+                        forward=None if first_forward is None else first_forward.rows(indices),
                     )
+                    first_forward = None
                     (loss / accumulation).backward()
                     minibatch_stats.append(stats)
                 if config.max_grad_norm is not None:
@@ -264,10 +284,11 @@ class PPOTrainer:
         old_values: torch.Tensor,
         advantages: torch.Tensor,
         returns: torch.Tensor,
+        forward: ForwardOutput | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         config = self.config
         mask = batch.mask
-        new = self._forward(batch, with_values=True)
+        new = forward if forward is not None else self._forward(batch, with_values=True)
         pg_loss, pg_clipfrac, ratio = maths.policy_loss(new.logprobs, old_logprobs, advantages, mask, config.cliprange)
         vf_loss, vf_clipfrac = maths.value_loss(new.values, old_values, returns, mask, config.cliprange_value)
         loss = pg_loss + config.vf_coef * vf_loss

@@ -106,9 +106,13 @@ def test_forward_matches_a_full_right_padded_forward(make_lora_model):
             torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_lm_head_sees_only_the_response_positions(make_lora_model):
+@pytest.mark.parametrize(("mini_batch_size", "forwards"), [(4, 3), (2, 6)])
+def test_lm_head_sees_only_the_response_positions(make_lora_model, mini_batch_size, forwards):
+    """Every pass projects R + 1 = 4 positions (longest response 3); with one minibatch per epoch the first
+    training forward is the old-log-probs pass itself: old + reference + 1 more epoch = 3 passes for 2 epochs,
+    against old + reference + 2 epochs x 2 minibatches = 6 with two minibatches."""
     model = make_lora_model()
-    trainer = PPOTrainer(model, config())
+    trainer = PPOTrainer(model, config(ppo_epochs=2, mini_batch_size=mini_batch_size))
     seen_positions = []
     lm_head = model.get_base_model().get_output_embeddings()
     handle = lm_head.register_forward_hook(lambda module, args, output: seen_positions.append(args[0].shape[1]))
@@ -116,7 +120,7 @@ def test_lm_head_sees_only_the_response_positions(make_lora_model):
         trainer.step(*RAGGED)
     finally:
         handle.remove()
-    assert seen_positions == [4, 4, 4]  # longest response 3, plus one: old, reference and one training forward
+    assert seen_positions == [4] * forwards
 
 
 # ---------------------------------------------------------------- adapters
