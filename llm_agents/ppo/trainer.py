@@ -3,8 +3,9 @@
 What one ``step(queries, responses, scores)`` does, in trl's order:
 
 1. scores: optional running scaling/normalisation (``RunningMoments``), optional clipping;
-2. with no grad, in eval mode: the policy's log-probs and values (adapter on) and the reference log-probs (the same
-   model under ``disable_adapter()``), on the response positions only (``batch.py``);
+2. in eval mode, without grad: the policy's log-probs and values (adapter on) and the reference log-probs (the same
+   model under ``disable_adapter()``), on the response positions only (``batch.py``). With one minibatch per epoch
+   the policy pass keeps its graph and doubles as the first training forward (identical numbers, one pass fewer);
 3. per-token rewards ``-beta * KL`` plus the score on the last response token; GAE; returns; whitened advantages;
 4. ``ppo_epochs`` passes over the batch in shuffled minibatches: clipped policy loss + ``vf_coef`` x clipped value
    loss, summed over ``gradient_accumulation_steps`` minibatches (each loss divided by that number) before each
@@ -18,8 +19,10 @@ Deliberate differences from trl 0.11.4, none of which changes a recorded parity 
   very first step was ever clipped);
 - ``use_score_scaling`` works (trl 0.11.4 crashes on it, stack.md §1.3; the maths are trl's ``RunningMoments``);
 - gradient accumulation is real on its own terms (the paper's trl setting was not, paper.md §6).
-Like trl 0.11 (``batched_forward_pass`` calls ``model.eval()``), every forward, the training ones included, runs in
-eval mode, so LoRA and value-head dropout never act; the previous train/eval mode is restored after each step.
+Like trl 0.11 and 0.9.6 (``batched_forward_pass`` calls ``model.eval()``), every forward, the training ones
+included, runs in eval mode, so LoRA and value-head dropout never act; the previous modes are restored after each
+step (trl left the model in train mode after a step, so sampling after it ran with dropout unless the caller
+switched back to eval).
 """
 
 from __future__ import annotations
