@@ -37,8 +37,17 @@ import torch
 from torch import nn
 
 from llm_agents.ppo import maths
-from llm_agents.ppo.batch import ForwardOutput, PackedBatch, accepts_logits_to_keep, pack, response_forward
+from llm_agents.ppo.batch import (
+    ForwardOutput,
+    PackedBatch,
+    accepts_logits_to_keep,
+    check_batch,
+    check_scores,
+    pack,
+    response_forward,
+)
 from llm_agents.ppo.config import PPOConfig
+from llm_agents.ppo.stats import minibatch_stats, step_stats
 from llm_agents.ppo.value_head import ValueHead
 
 OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
@@ -164,8 +173,8 @@ class PPOTrainer:
         """
         t_start = time.perf_counter()
         config = self.config
-        queries, responses = self._check_batch(queries, responses)
-        scores = self._check_scores(scores)
+        queries, responses = check_batch(queries, responses, config.batch_size)
+        scores = check_scores(scores, config.batch_size, self.device)
         scores = maths.scale_scores(
             scores, self.running_moments, use_score_norm=config.use_score_norm, score_clip=config.score_clip
         )
@@ -213,7 +222,7 @@ class PPOTrainer:
             del live
             timing["time/ppo/optimize_step"] = time.perf_counter() - t
 
-        stats = self._step_stats(scores, old.logprobs, kls, non_score_rewards, mask, kl_coef, queries, responses)
+        stats = step_stats(scores, old.logprobs, kls, non_score_rewards, mask, kl_coef, queries, responses)
         stats.update(train_stats)
         stats["ppo/val/var_explained"] = 1.0 - stats["ppo/val/error"] / stats["ppo/returns/var"]
         stats["ppo/learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
@@ -303,95 +312,23 @@ class PPOTrainer:
                 stacklevel=3,
             )
             pg_loss, vf_loss, loss = pg_loss * 0.0, vf_loss * 0.0, loss * 0.0
-        with torch.no_grad():
-            new_logprobs = new.logprobs.detach()
-            new_values = new.values.detach()
-            stats = {
-                "loss/policy": pg_loss.detach(),
-                "loss/value": vf_loss.detach(),
-                "loss/total": loss.detach(),
-                "policy/entropy": maths.masked_mean(maths.entropy_from_logits(new.logits.detach()), mask),
-                "policy/approxkl": maths.approx_kl(new_logprobs, old_logprobs, mask),
-                "policy/policykl": maths.policy_kl(new_logprobs, old_logprobs, mask),
-                "policy/clipfrac": pg_clipfrac,
-                "policy/advantages_mean": maths.masked_mean(advantages, mask),
-                "policy/ratio_mean": maths.masked_mean(ratio.detach(), mask),
-                "returns/mean": maths.masked_mean(returns, mask),
-                "returns/var": maths.masked_var(returns, mask),
-                "val/vpred": maths.masked_mean(new_values, mask),
-                "val/error": maths.masked_mean((new_values - returns) ** 2, mask),
-                "val/clipfrac": vf_clipfrac,
-                "val/mean": maths.masked_mean(old_values, mask),
-                "val/var": maths.masked_var(old_values, mask),
-            }
+        stats = minibatch_stats(
+            pg_loss,
+            vf_loss,
+            loss,
+            new,
+            old_logprobs,
+            old_values,
+            advantages,
+            returns,
+            ratio,
+            mask,
+            pg_clipfrac,
+            vf_clipfrac,
+        )
         return loss, stats
 
-    @staticmethod
-    def _step_stats(
-        scores: torch.Tensor,
-        logprobs: torch.Tensor,
-        kls: torch.Tensor,
-        non_score_rewards: torch.Tensor,
-        mask: torch.Tensor,
-        kl_coef: float,
-        queries: list[torch.Tensor],
-        responses: list[torch.Tensor],
-    ) -> dict[str, float]:
-        """trl's ``record_step_stats`` (the scalar ones)."""
-        kl_per_sample = (kls * mask).sum(dim=-1)
-        mean_kl = float(kl_per_sample.mean())
-        if mean_kl < -1.0:
-            warnings.warn(
-                f"The KL to the reference is negative ({mean_kl:.2f}): responses may not have been sampled from "
-                "this policy (check generation settings).",
-                stacklevel=3,
-            )
-        query_lengths = torch.tensor([len(q) for q in queries], dtype=torch.float)
-        response_lengths = torch.tensor([len(r) for r in responses], dtype=torch.float)
-        return {
-            "objective/kl": mean_kl,
-            "objective/kl_coef": float(kl_coef),
-            "objective/entropy": float((-logprobs * mask).sum(dim=-1).mean()),
-            "ppo/mean_non_score_reward": float(maths.masked_mean(non_score_rewards, mask)),
-            "ppo/mean_scores": float(scores.mean()),
-            "ppo/std_scores": float(scores.std()) if scores.numel() > 1 else float("nan"),
-            "tokens/queries_len_mean": float(query_lengths.mean()),
-            "tokens/queries_len_std": float(query_lengths.std()) if len(queries) > 1 else float("nan"),
-            "tokens/responses_len_mean": float(response_lengths.mean()),
-            "tokens/responses_len_std": float(response_lengths.std()) if len(responses) > 1 else float("nan"),
-        }
-
     # ------------------------------------------------------------------ input checks and modes
-
-    def _check_batch(
-        self, queries: Sequence[torch.Tensor], responses: Sequence[torch.Tensor]
-    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        size = self.config.batch_size
-        checked = []
-        for name, tensors in (("queries", queries), ("responses", responses)):
-            tensors = list(tensors)
-            if len(tensors) != size:
-                raise ValueError(f"step() got {len(tensors)} {name} but config.batch_size is {size}.")
-            for i, tensor in enumerate(tensors):
-                if not isinstance(tensor, torch.Tensor) or tensor.dim() != 1 or tensor.is_floating_point():
-                    raise ValueError(f"{name}[{i}] must be a 1-D tensor of token ids, got {tensor!r}.")
-                if tensor.numel() == 0:
-                    raise ValueError(f"{name}[{i}] is empty; every query and response needs at least one token.")
-            checked.append([t.cpu() for t in tensors])
-        return checked[0], checked[1]
-
-    def _check_scores(self, scores: Sequence[float] | Sequence[torch.Tensor] | torch.Tensor) -> torch.Tensor:
-        if isinstance(scores, torch.Tensor):
-            tensor = scores.detach().reshape(-1)
-        else:
-            tensor = torch.stack([torch.as_tensor(s).detach().reshape(()) for s in scores])
-        if not tensor.is_floating_point():
-            tensor = tensor.float()
-        if tensor.numel() != self.config.batch_size:
-            raise ValueError(f"step() got {tensor.numel()} scores but config.batch_size is {self.config.batch_size}.")
-        if not bool(torch.isfinite(tensor).all()):
-            raise ValueError(f"Scores must be finite, got {tensor.tolist()}.")
-        return tensor.to(self.device)
 
     @contextmanager
     def _this_adapter_in_eval_mode(self) -> Iterable[None]:
