@@ -21,6 +21,7 @@ from matrix_games.actions import DEFAULT_LABELS
 from matrix_games.metrics import summarize
 from matrix_games.morality import deontological_reward, utilitarian_reward
 from matrix_games.registration import ENV_IDS, NAMESPACE
+from matrix_games.rounds import next_state
 
 MOVE_NAMES = {0: "C", 1: "D", 2: "illegal"}
 
@@ -70,12 +71,14 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
     )
     game = env.unwrapped.game
     observation, info = env.reset(seed=options.seed)
+    previous = (info["previous_action"], info["opponent_previous_action"])
     outcomes, game_rewards = [], []
     for round_number in range(1, options.rounds + 1):
-        state = f"you {_move(info['previous_action'])}, opponent {_move(info['opponent_previous_action'])}"
+        state = f"you {_move(previous[0])}, opponent {_move(previous[1])}"
         (record,) = agent.respond([observation])
         observation, _, terminated, truncated, info = env.step(record.action)
         outcome = info["outcome"]
+        previous = next_state(outcome)  # a step's info holds the state *before* that round
         outcomes.append(outcome)
         game_rewards.append(outcome.game_reward)
         print_fn(

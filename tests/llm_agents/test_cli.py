@@ -30,6 +30,18 @@ def test_play_prints_every_round_and_a_json_summary(tiny_llama_dir, capsys):
         assert summary["mean_game_reward"] == -6.0 and summary["deontological_regret"] == 6.0
 
 
+def test_each_round_shows_the_state_the_previous_round_left(tiny_llama_dir, capsys):
+    """Round k+1's "last round" is round k's moves (an illegal answer keeps the player's old state)."""
+    main(["play", "--model", str(tiny_llama_dir), "--rounds", "3", "--seed", "1", "--device", "cpu"])
+    rounds = [line for line in capsys.readouterr().out.splitlines() if line.startswith("round")]
+    states = [line.split("last round: ")[1].split(" |")[0] for line in rounds]
+    for line, state, following in zip(rounds[:-1], states[:-1], states[1:], strict=True):
+        answer = line.split("-> ")[1].split(" |")[0]
+        own = state.split(",")[0].removeprefix("you ") if answer == "illegal" else answer
+        opponent = line.split("| opponent ")[1].split(" |")[0]
+        assert following == f"you {own}, opponent {opponent}"
+
+
 def test_same_seed_same_game(tiny_llama_dir, capsys):
     argv = ["play", "--model", str(tiny_llama_dir), "--rounds", "3", "--seed", "5", "--device", "cpu"]
     main(argv)
