@@ -23,7 +23,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check matrix_games llm_agents tests examples benchmarks
 
 demo: install
 	$(BIN)/python examples/moral_q_learning.py

@@ -84,9 +84,7 @@ def _validate_table(table: object, name: str) -> PayoffTable:
         raise ValueError(f"Game {name!r}: every payoff must be a number; got {table!r}.") from None
 
 
-PRISONERS_DILEMMA = MatrixGame(
-    "prisoners_dilemma", "Iterated Prisoner's Dilemma", (((3, 3), (0, 4)), ((4, 0), (1, 1)))
-)
+PRISONERS_DILEMMA = MatrixGame("prisoners_dilemma", "Iterated Prisoner's Dilemma", (((3, 3), (0, 4)), ((4, 0), (1, 1))))
 STAG_HUNT = MatrixGame("stag_hunt", "Iterated Stag Hunt", (((4, 4), (0, 3)), ((3, 0), (1, 1))))
 CHICKEN = MatrixGame("chicken", "Iterated Chicken", (((2, 2), (1, 4)), ((4, 1), (0, 0))))
 BACH_OR_STRAVINSKY = MatrixGame(

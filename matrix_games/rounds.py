@@ -117,7 +117,7 @@ class History:
         return len(self.own_actions)
 
     def append(self, own_action: int, opponent_action: int) -> History:
-        return History(self.own_actions + (int(own_action),), self.opponent_actions + (int(opponent_action),))
+        return History((*self.own_actions, int(own_action)), (*self.opponent_actions, int(opponent_action)))
 
     def flipped(self) -> History:
         """The same history from the opponent's point of view."""
