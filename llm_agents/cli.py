@@ -20,6 +20,7 @@ from pathlib import Path
 from llm_agents.config import EMBEDDED_MODEL
 from llm_agents.evaluation.cli import add_evaluate_parser
 from llm_agents.reporting.cli import add_report_parser
+from llm_agents.training.cli import add_train_parser
 
 
 def add_play_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -64,6 +65,7 @@ def command_play(args: argparse.Namespace) -> None:
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], object]] = [
     add_play_parser,
+    add_train_parser,
     add_evaluate_parser,
     add_report_parser,
 ]

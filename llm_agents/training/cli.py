@@ -1,0 +1,131 @@
+"""``llm-agents train``: a fine-tuning run from flags, a YAML config file, or both (flags win).
+
+Examples::
+
+    llm-agents train --reward deontological --episodes 200 --output-dir runs/de
+    llm-agents train --config configs/paper/deontological_vs_tit_for_tat.yaml --set model.device=cuda
+    llm-agents train --config configs/demo.yaml --output-dir runs/demo --resume
+
+Any setting of ``TrainConfig``, nested ones included, can be given as ``--set KEY=VALUE`` (the value is read as
+YAML: ``--set ppo.learning_rate=1e-4 --set labels=[C,D]``); the common ones also have their own flag. The resolved
+config is saved as ``config.yaml`` in the run folder.
+
+``add_train_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``; ``main(argv)`` runs it on its own
+(``python -m llm_agents.training ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from llm_agents.training.config import RESET_AT_SWITCH, TRACKERS
+from llm_agents.training.config_io import apply_overrides, config_from_dict, parse_override, read_yaml
+
+DESCRIPTION = (
+    "Fine-tune an LLM's LoRA adapter with PPO on an iterated matrix game, against a baseline strategy or a second "
+    "learning LLM, with the game reward, a moral reward or a schedule of them. Writes a run folder (config.yaml, "
+    "rounds.jsonl, ppo.jsonl, checkpoints, adapters, action_types.png, summary.json)."
+)
+
+FLAGS: tuple[tuple[str, str, type, str], ...] = (
+    # (flag, setting, type, help)
+    ("--game", "game", str, "environment id, e.g. IPD-v0 [IPD-v0]"),
+    ("--opponent", "opponent", str, "baseline strategy (tit_for_tat, random, ...) or 'llm' [tit_for_tat]"),
+    (
+        "--reward",
+        "reward",
+        str,
+        "game, deontological, utilitarian, game_deontological, or a schedule: game:500,utilitarian:500",
+    ),
+    ("--reset-at-switch", "reset_at_switch", str, f"what a reward switch resets: {', '.join(RESET_AT_SWITCH)}"),
+    ("--episodes", "episodes", int, "PPO updates [the schedule's total, else 1000]"),
+    ("--rounds-per-episode", "rounds_per_episode", int, "rounds per episode [5 vs a strategy, 3 vs an LLM]"),
+    ("--games-per-update", "games_per_update", int, "games played in lockstep per PPO update [1, the paper's]"),
+    ("--seed", "seed", int, "run seed: reproduces the run on the same machine [0]"),
+    ("--output-dir", "output_dir", str, "run folder [runs/train]"),
+    ("--checkpoint-every", "checkpoint_every", int, "episodes between checkpoints; 0 = only at the end [100]"),
+    ("--tracker", "tracker", str, f"also log to: {', '.join(TRACKERS)} [none]"),
+    ("--model", "model.name", str, "smollm2-135m-instruct (embedded), a local folder or a hub id"),
+    ("--device", "model.device", str, "auto, cpu, cuda or cuda:N [auto]"),
+    ("--lora-r", "model.lora.r", int, "LoRA rank [64, the paper's]"),
+    ("--learning-rate", "ppo.learning_rate", float, "Adam learning rate [1.41e-5, the paper's]"),
+    ("--ppo-epochs", "ppo.ppo_epochs", int, "PPO epochs per update [4]"),
+    ("--temperature", "generation.temperature", float, "sampling temperature [1.0]"),
+)
+
+
+def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``train`` subcommand to ``subparsers``."""
+    parser = subparsers.add_parser("train", help="fine-tune an LLM with PPO on a game", description=DESCRIPTION)
+    configure_parser(parser)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="a YAML file of settings (flags override it)")
+    for flag, setting, kind, help_text in FLAGS:
+        metavar = flag.removeprefix("--").replace("-", "_").upper()
+        parser.add_argument(flag, dest=setting, type=kind, default=None, metavar=metavar, help=help_text)
+    parser.add_argument("--labels", nargs=2, metavar=("C", "D"), default=None, help="answer labels [action1 action2]")
+    parser.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any setting, e.g. --set ppo.init_kl_coef=0.05 (repeatable)",
+    )
+    parser.set_defaults(command=command_train)
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, as dotted keys (flags first, then ``--set``, which wins)."""
+    overrides: dict[str, Any] = {}
+    for _, setting, _, _ in FLAGS:
+        value = getattr(args, setting)
+        if value is not None:
+            overrides[setting] = value
+    for name in ("labels", "resume", "progress"):
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = list(value) if name == "labels" else value
+    for text in args.settings:
+        key, value = parse_override(text)
+        overrides[key] = value
+    return overrides
+
+
+def config_from_args(args: argparse.Namespace):
+    """The ``TrainConfig`` the command line describes."""
+    data = read_yaml(args.config) if args.config is not None else {}
+    return config_from_dict(apply_overrides(data, overrides_from_args(args)))
+
+
+def command_train(args: argparse.Namespace) -> None:
+    from llm_agents.training.runner import train  # torch and transformers load only when the command runs
+
+    config = config_from_args(args)
+    result = train(config)
+    print(result.summary_text)
+    print(f"run folder: {result.output_dir}  (plot: {result.plot.name}, {result.wall_time_s:.0f} s)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m llm_agents.training", description=DESCRIPTION)
+    configure_parser(parser)
+    args = parser.parse_args(argv)
+    try:
+        command_train(args)
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        parser.exit(2, f"train: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""End-to-end training runs on the tiny offline llama: the run folder, reproducibility, resume, schedules, two
+learners. The tiny model cannot learn the game in a few steps, so these tests check plumbing and exactness, not
+learning (the demo and docs/training.md show learning with the embedded model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from peft import PeftModel
+from safetensors.torch import load_file
+
+from llm_agents.config import GenerationConfig, LoRAConfig, ModelConfig
+from llm_agents.training import TrainConfig, config_from_dict, load_config, train
+from llm_agents.training import runner as runner_module
+from llm_agents.training.run_folder import read_jsonl
+
+
+@pytest.fixture
+def make_config(tiny_llama_dir, tmp_path):
+    def make(name: str = "run", **changes) -> TrainConfig:
+        settings = dict(
+            opponent="tit_for_tat",
+            reward="deontological",
+            episodes=3,
+            rounds_per_episode=2,
+            games_per_update=2,
+            output_dir=tmp_path / name,
+            checkpoint_every=1,
+            progress=False,
+            model=ModelConfig(name=str(tiny_llama_dir), device="cpu", lora=LoRAConfig(r=2, alpha=4, dropout=0.0)),
+            # Two tokens: the tiny model's answers then differ in length, as real ones do.
+            generation=GenerationConfig(max_new_tokens=2),
+        )
+        settings.update(changes)
+        return TrainConfig(**settings)
+
+    return make
+
+
+def ppo_lines(path: Path) -> list[dict]:
+    """ppo.jsonl without the timings (the only thing allowed to differ between identical runs)."""
+    return [{k: v for k, v in line.items() if not k.startswith("time/")} for line in read_jsonl(path / "ppo.jsonl")]
+
+
+def adapter_weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(folder / "adapter_model.safetensors")
+
+
+def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+
+
+def test_run_writes_every_file(make_config, tiny_llama_dir):
+    config = make_config()
+    result = train(config)
+    root = result.output_dir
+    rows = list(read_jsonl(root / "rounds.jsonl"))
+    assert len(rows) == 3 * 2 * 2  # episodes x rounds x games
+    assert {(r["episode"], r["game"], r["round"]) for r in rows} == {
+        (e, g, r) for e in range(3) for g in range(2) for r in range(2)
+    }
+    for row in rows:
+        assert row["action"] in ("C", "D", "illegal")
+        assert row["legal"] == (row["action"] != "illegal")
+        assert row["training_reward"] == row["deontological_reward"]
+        assert isinstance(row["answer"], str)
+    ppo = ppo_lines(root)
+    assert [line["episode"] for line in ppo] == [0, 1, 2]
+    assert all(line["player"] == "player_0" and "objective/kl" in line for line in ppo)
+    assert load_config(root / "config.yaml") == config
+    assert (root / "action_types.png").stat().st_size > 10_000
+    summary = json.loads((root / "summary.json").read_text())
+    assert set(summary["player_0"]) == {"first", "last"}
+    assert summary["player_0"]["first"]["rounds"] == 4
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == [f"episode_0000{i}" for i in (1, 2, 3)]
+    # Only the newest checkpoint keeps the (large) training state; every one keeps its adapter.
+    assert not (root / "checkpoints" / "episode_00001" / "state").exists()
+    assert (root / "checkpoints" / "episode_00003" / "state" / "trainer_player_0.pt").is_file()
+    # The final adapter is a peft folder that loads onto the base model and differs from a fresh adapter.
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
+    loaded = PeftModel.from_pretrained(base, result.adapters["player_0"])
+    lora_b = [p for name, p in loaded.named_parameters() if "lora_B" in name]
+    assert lora_b and any(p.abs().sum() > 0 for p in lora_b)
+    assert_same_weights(
+        adapter_weights(result.adapters["player_0"]),
+        adapter_weights(root / "checkpoints" / "episode_00003" / "adapters" / "player_0"),
+    )
+
+
+def test_same_seed_gives_identical_logs_and_adapters(make_config):
+    first, second = train(make_config("a")), train(make_config("b"))
+    assert (first.output_dir / "rounds.jsonl").read_text() == (second.output_dir / "rounds.jsonl").read_text()
+    assert ppo_lines(first.output_dir) == ppo_lines(second.output_dir)
+    assert_same_weights(adapter_weights(first.adapters["player_0"]), adapter_weights(second.adapters["player_0"]))
+    other = train(make_config("c", seed=1))
+    assert (other.output_dir / "rounds.jsonl").read_text() != (first.output_dir / "rounds.jsonl").read_text()
+
+
+def test_resume_after_interruption_equals_an_uninterrupted_run(make_config, monkeypatch):
+    reference = train(make_config("uninterrupted", episodes=4, checkpoint_every=2))
+
+    real_checkpoint = runner_module._checkpoint
+
+    def interrupt_at_third(folder, done, *args, **kwargs):
+        if done == 3:  # episode 3's rounds and PPO step are logged, but no checkpoint covers them
+            raise KeyboardInterrupt
+        real_checkpoint(folder, done, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "_checkpoint", interrupt_at_third)
+    config = make_config("interrupted", episodes=4, checkpoint_every=1)
+    with pytest.raises(KeyboardInterrupt):
+        train(config)
+    root = config.output_dir
+    assert len(list(read_jsonl(root / "rounds.jsonl"))) == 3 * 2 * 2
+    monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
+
+    with pytest.raises(ValueError, match="already holds a run"):
+        train(config)
+    resumed = train(config.replace(resume=True))
+    assert (root / "rounds.jsonl").read_text() == (reference.output_dir / "rounds.jsonl").read_text()
+    assert ppo_lines(root) == ppo_lines(reference.output_dir)
+    assert_same_weights(adapter_weights(resumed.adapters["player_0"]), adapter_weights(reference.adapters["player_0"]))
+
+
+def test_resume_refuses_a_different_config(make_config):
+    config = make_config(episodes=1)
+    train(config)
+    with pytest.raises(ValueError, match="reward"):
+        train(config.replace(resume=True, reward="utilitarian"))
+    extended = train(config.replace(resume=True, episodes=2))  # more episodes is allowed
+    assert [line["episode"] for line in ppo_lines(extended.output_dir)] == [0, 1]
+
+
+def test_reward_schedule_switches_reward_and_optionally_resets(make_config):
+    kept = train(make_config("kept", reward="game:2,utilitarian:1"))
+    rows = list(read_jsonl(kept.output_dir / "rounds.jsonl"))
+    for row in rows:
+        expected = "game" if row["episode"] < 2 else "utilitarian"
+        assert row["reward_name"] == expected
+        assert row["training_reward"] == row[f"{expected}_reward"]
+    assert [line["reward_name"] for line in ppo_lines(kept.output_dir)] == ["game", "game", "utilitarian"]
+
+    reset = train(make_config("reset", reward="game:2,utilitarian:1", reset_at_switch="optimizer_and_score_stats"))
+    kept_ppo, reset_ppo = ppo_lines(kept.output_dir), ppo_lines(reset.output_dir)
+    assert kept_ppo[:2] == reset_ppo[:2]  # identical until the switch
+    assert kept_ppo[2] != reset_ppo[2]  # a fresh Adam state makes the step after the switch differ
+    kept_weights, reset_weights = (adapter_weights(run.adapters["player_0"]) for run in (kept, reset))
+    assert any(not torch.equal(kept_weights[key], reset_weights[key]) for key in kept_weights)
+
+
+def test_llm_opponent_trains_two_adapters_on_one_base_model(make_config, monkeypatch):
+    models = []
+    real_attach = runner_module._attach_learners
+
+    def spy(model, config, seed):
+        peft_model = real_attach(model, config, seed)
+        models.append(peft_model)
+        return peft_model
+
+    monkeypatch.setattr(runner_module, "_attach_learners", spy)
+    result = train(make_config(opponent="llm", rounds_per_episode=None, episodes=2))
+    assert result.config.rounds_per_episode == 3  # the paper's episode against an LLM
+    (peft_model,) = models
+    assert sorted(peft_model.peft_config) == ["player_0", "player_1"]
+    rows = list(read_jsonl(result.output_dir / "rounds.jsonl"))
+    by_key = {(r["episode"], r["game"], r["round"], r["player"]): r for r in rows}
+    assert len(rows) == 2 * 2 * 3 * 2
+    for (episode, game, round_index, player), row in by_key.items():
+        other = by_key[(episode, game, round_index, "player_1" if player == "player_0" else "player_0")]
+        assert row["opponent_action"] == other["action"]
+        assert row["opponent_previous_action"] == other["previous_action"]
+    assert sorted((line["episode"], line["player"]) for line in ppo_lines(result.output_dir)) == [
+        (0, "player_0"),
+        (0, "player_1"),
+        (1, "player_0"),
+        (1, "player_1"),
+    ]
+    first, second = (adapter_weights(result.adapters[p]) for p in ("player_0", "player_1"))
+    assert any(not torch.equal(first[k], second[k]) for k in first)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"opponent": "tit_for_tatt"}, "Did you mean 'tit_for_tat'"),
+        ({"reward": "utilitarianism"}, "Did you mean 'utilitarian'"),
+        ({"reward": "game:500,deontological:x"}, "episode count must be an integer"),
+        ({"reward": "game:500,deontological:500", "episodes": 100}, "covers 1000 episodes"),
+        ({"reward": "game:500,deontological", "episodes": 400}, "last phase would never run"),
+        ({"game": "IPD-v1"}, "Did you mean 'IPD-v0'"),
+        ({"games_per_update": 0}, "games_per_update must be an integer >= 1"),
+        ({"rounds_per_episode": -1}, "rounds_per_episode must be an integer >= 1"),
+        ({"reset_at_switch": "everything"}, "reset_at_switch"),
+        ({"tracker": "tensorbord"}, "Did you mean 'tensorboard'"),
+        ({"labels": ("action1", "action1")}, "distinct"),
+        ({"illegal_reward": float("nan")}, "illegal_reward must be a finite number"),
+        ({"games_per_update": 1, "ppo_minibatches": 2}, "cannot be split into ppo_minibatches=2"),
+        ({"model": {"lora": {"r": 0}}}, "LoRAConfig.r"),
+        ({"ppo": {"learnin_rate": 1e-4}}, "Did you mean 'ppo.learning_rate'"),
+        ({"checkpoint_evry": 3}, "Did you mean 'checkpoint_every'"),
+    ],
+)
+def test_bad_config_values_give_clear_errors(changes, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        config_from_dict(changes)
+
+
+def test_config_defaults_are_the_papers():
+    config = TrainConfig()
+    assert (config.rounds_per_episode, config.episodes, config.games_per_update) == (5, 1000, 1)
+    assert (config.ppo.batch_size, config.ppo.learning_rate, config.ppo.init_kl_coef) == (5, 1.41e-5, 0.2)
+    assert (config.model.lora.r, config.labels, config.illegal_reward) == (64, ("action1", "action2"), -6.0)
+    assert config.reset_at_switch == "nothing"
+    unlearning = TrainConfig(reward="game:500,deontological:500", opponent="llm", games_per_update=4)
+    assert (unlearning.episodes, unlearning.rounds_per_episode, unlearning.ppo.batch_size) == (1000, 3, 12)
+    assert unlearning.ppo.seed == TrainConfig(opponent="llm").ppo.seed != TrainConfig(seed=1).ppo.seed
+
+
+def test_cli_flags_override_the_config_file_and_the_resolved_config_is_saved(tiny_llama_dir, tmp_path, capsys):
+    import yaml
+
+    from llm_agents.cli import main
+
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text(
+        yaml.safe_dump(
+            {
+                "reward": "utilitarian",
+                "episodes": 5,
+                "rounds_per_episode": 2,
+                "model": {"name": str(tiny_llama_dir), "device": "cpu", "lora": {"r": 2, "alpha": 4}},
+                "generation": {"max_new_tokens": 2},
+                "ppo": {"learning_rate": "1e-4"},
+            }
+        )
+    )
+    out = tmp_path / "cli_run"
+    argv = ["train", "--config", str(config_file), "--episodes", "1", "--output-dir", str(out), "--no-progress"]
+    assert main([*argv, "--set", "ppo.init_kl_coef=0.05", "--labels", "C", "D"]) == 0
+    saved = load_config(out / "config.yaml")
+    assert (saved.episodes, saved.reward, saved.labels) == (1, "utilitarian", ("C", "D"))
+    assert (saved.ppo.learning_rate, saved.ppo.init_kl_coef, saved.model.lora.r) == (1e-4, 0.05, 2)
+    assert "cooperation_rate" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)  # the folder holds a run now
+    assert exit_info.value.code == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("**/*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_are_valid(path):
+    config = load_config(path)
+    if path.parent.name == "paper":
+        assert (config.model.name, config.model.quantization, config.model.lora.r) == (
+            "google/gemma-2-2b-it",
+            "4bit",
+            64,
+        )
+        assert (config.episodes, config.ppo.learning_rate, config.labels) == (1000, 1.41e-5, ("action1", "action2"))
+        assert config.ppo.batch_size == (3 if config.opponent == "llm" else 5)
+        assert config.output_dir == Path("runs/paper") / path.stem
