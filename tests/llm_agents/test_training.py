@@ -94,6 +94,14 @@ def test_run_writes_every_file(make_config, tiny_llama_dir):
     )
 
 
+def test_one_token_answers_that_are_all_illegal_do_not_stop_a_run(make_config):
+    # One-token answers with identical scores give identical returns (variance 0) in the first update.
+    result = train(make_config(episodes=1, games_per_update=1, generation=GenerationConfig()))
+    (line,) = ppo_lines(result.output_dir)
+    assert line["tokens/responses_len_mean"] == 1.0
+    assert line["ppo/returns/var"] == 0.0
+
+
 def test_same_seed_gives_identical_logs_and_adapters(make_config):
     first, second = train(make_config("a")), train(make_config("b"))
     assert (first.output_dir / "rounds.jsonl").read_text() == (second.output_dir / "rounds.jsonl").read_text()
