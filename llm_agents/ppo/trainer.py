@@ -27,6 +27,7 @@ switched back to eval).
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -224,7 +225,10 @@ class PPOTrainer:
 
         stats = step_stats(scores, old.logprobs, kls, non_score_rewards, mask, kl_coef, queries, responses)
         stats.update(train_stats)
-        stats["ppo/val/var_explained"] = 1.0 - stats["ppo/val/error"] / stats["ppo/returns/var"]
+        # trl divides tensors here, giving nan or inf when every return is equal (e.g. a first batch of identical
+        # illegal answers); report nan rather than raise.
+        returns_var = stats["ppo/returns/var"]
+        stats["ppo/val/var_explained"] = 1.0 - stats["ppo/val/error"] / returns_var if returns_var else math.nan
         stats["ppo/learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
         self.kl_controller.update(stats["objective/kl"], config.batch_size)
         self.step_count += 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -97,7 +96,7 @@ def train(
     seeds = {name: int(rng.integers(2**31 - 1)) for name, rng in spawn_rngs(config.seed, *_STREAMS).items()}
     peft_model = _attach_learners(model, config, seeds["adapters"])
     trainers = {
-        player: _PPOTrainer(
+        player: PPOTrainer(
             peft_model, dataclasses.replace(config.ppo, seed=config.ppo.seed + index), adapter_name=player
         )
         for index, player in enumerate(config.learners)
@@ -198,30 +197,6 @@ def train(
 
 
 _STREAMS = ("adapters", "sampling_player_0", "sampling_player_1")
-
-
-class _PPOTrainer(PPOTrainer):
-    """``PPOTrainer`` that survives a batch whose returns are all equal.
-
-    ``PPOTrainer.step`` computes ``ppo/val/var_explained`` as a Python float division by ``ppo/returns/var``, which
-    raises ZeroDivisionError when every return is equal: e.g. one-token answers that are all illegal (identical
-    normalised scores of 0, no KL yet), a common first update. trl divided tensors (giving inf/nan). Until
-    ``llm_agents.ppo`` does the same, the variance is handed to that division as NaN and restored in the statistics.
-    """
-
-    def _optimise(self, *args: Any, **kwargs: Any) -> dict[str, float]:
-        stats = super()._optimise(*args, **kwargs)
-        self._returns_var_was_zero = stats.get("ppo/returns/var") == 0.0
-        if self._returns_var_was_zero:
-            stats["ppo/returns/var"] = math.nan
-        return stats
-
-    def step(self, *args: Any, **kwargs: Any) -> dict[str, float]:
-        self._returns_var_was_zero = False
-        stats = super().step(*args, **kwargs)
-        if self._returns_var_was_zero:
-            stats["ppo/returns/var"] = 0.0
-        return stats
 
 
 def _prepare_folder(folder: RunFolder, config: TrainConfig) -> Path | None:

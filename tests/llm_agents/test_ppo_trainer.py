@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 import torch
@@ -50,6 +51,16 @@ def test_zero_init_lora_has_zero_kl_and_unit_ratio(make_lora_model):
     assert stats["ppo/policy/ratio_mean"] == 1.0
     assert stats["ppo/policy/approxkl"] == 0.0
     assert stats["ppo/policy/clipfrac"] == 0.0
+
+
+def test_equal_returns_report_nan_variance_explained_instead_of_failing(make_lora_model):
+    """One-token answers, equal scores and no KL yet (zero-init LoRA): every return is 0, as in a first batch of
+    identical illegal answers."""
+    queries, responses, _ = make_batch(1, (5, 8, 3, 6), (1, 1, 1, 1))
+    stats = PPOTrainer(make_lora_model(init_lora_weights=True), config()).step(queries, responses, [-6.0] * 4)
+    assert stats["ppo/returns/var"] == 0.0
+    assert math.isnan(stats["ppo/val/var_explained"])
+    assert math.isfinite(stats["ppo/loss/total"])
 
 
 def test_first_minibatch_ratio_is_one_with_random_lora_but_kl_is_live(make_lora_model):
