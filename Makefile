@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/ruff format --check matrix_games llm_agents tests examples benchmarks
 
 demo: install
-	$(BIN)/python examples/moral_q_learning.py
+	$(BIN)/python examples/train_demo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

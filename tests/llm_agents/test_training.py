@@ -277,3 +277,25 @@ def test_shipped_configs_are_valid(path):
         assert (config.episodes, config.ppo.learning_rate, config.labels) == (1000, 1.41e-5, ("action1", "action2"))
         assert config.ppo.batch_size == (3 if config.opponent == "llm" else 5)
         assert config.output_dir == Path("runs/paper") / path.stem
+
+
+def test_demo_script_runs_end_to_end_on_the_tiny_model(tiny_llama_dir, tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    config_file = tmp_path / "demo.yaml"
+    demo = yaml.safe_load((CONFIGS / "demo.yaml").read_text())
+    demo.update(episodes=2, games_per_update=1, rounds_per_episode=2)
+    demo["model"].update(name=str(tiny_llama_dir), dtype="float32")
+    config_file.write_text(yaml.safe_dump(demo))
+    out = tmp_path / "demo_run"
+    script = CONFIGS.parent / "examples" / "train_demo.py"
+    command = [sys.executable, str(script), "--config", str(config_file), "--output-dir", str(out), "--eval-games", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "base model" in result.stdout and "fine-tuned" in result.stdout
+    evaluation = json.loads((out / "demo_evaluation.json").read_text())
+    assert evaluation["base_model"]["rounds"] == evaluation["fine_tuned"]["rounds"] == 2 * 2
+    assert (out / "action_types.png").is_file() and (out / "adapters" / "player_0" / "adapter_config.json").is_file()

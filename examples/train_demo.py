@@ -1,0 +1,102 @@
+"""The main job, on a laptop CPU: fine-tune the embedded SmolLM2-135M-Instruct on the iterated Prisoner's Dilemma
+against tit-for-tat with a moral reward, and show what it learned (``make demo``, about 10 minutes on 2 cores).
+
+1. The base model plays fresh evaluation games against tit-for-tat: it rarely gives a legal answer at all.
+2. PPO fine-tunes a LoRA adapter with the settings of ``configs/demo.yaml`` (chosen by measurement, see
+   docs/training.md); the progress bar shows the running cooperation and illegal rates.
+3. The fine-tuned adapter plays the same evaluation games (same seeds); before and after are printed side by side,
+   with the run's own first-vs-last summary, the action-type plot and the run folder.
+
+Usage::
+
+    python examples/train_demo.py [--config configs/demo.yaml] [--output-dir runs/demo] [--episodes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+from llm_agents.adapters import load_adapter
+from llm_agents.agent import LLMAgent
+from llm_agents.models import load_model
+from llm_agents.training import load_config, train
+from llm_agents.training.evaluate import evaluate_agent
+from llm_agents.training.report import PLOTTED_TYPES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "demo.yaml", help="the run's settings")
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "runs" / "demo", help="run folder (replaced)")
+    parser.add_argument("--episodes", type=int, default=None, help="override the config's number of episodes")
+    parser.add_argument("--eval-games", type=int, default=10, help="evaluation games before and after [10]")
+    return parser.parse_args()
+
+
+def make_agent(model, tokenizer, config, **kwargs) -> LLMAgent:
+    return LLMAgent(
+        model,
+        tokenizer,
+        labels=config.labels,
+        generation=config.generation,
+        prompt=config.prompt,
+        parse_mode=config.parse_mode,
+        seed=config.seed,
+        **kwargs,
+    )
+
+
+def print_comparison(before: dict, after: dict, games: int, rounds: int) -> None:
+    print(f"\nEvaluation: {games} fresh games x {rounds} rounds against the training opponent (same seeds)")
+    print(f"  {'':24}{'base model':>12}{'fine-tuned':>12}")
+    for key in ("cooperation_rate", "defection_rate", "illegal_rate", "mean_training_reward", "mean_game_reward"):
+        print(f"  {key.replace('_', ' '):24}{before[key]:12.2f}{after[key]:12.2f}")
+    for name in PLOTTED_TYPES:
+        key = f"share {name}"
+        print(f"  {'share of ' + name:24}{before[key]:12.2f}{after[key]:12.2f}")
+
+
+def main() -> None:
+    args = parse_args()
+    started = time.perf_counter()
+    overrides = {"output_dir": str(args.output_dir)}
+    if args.episodes is not None:
+        overrides["episodes"] = args.episodes
+    config = load_config(args.config, overrides)
+    if config.output_dir.exists():
+        print(f"Replacing the previous demo run in {config.output_dir}")
+        shutil.rmtree(config.output_dir)
+    print(
+        f"Fine-tuning {config.model.name} (LoRA r={config.model.lora.r}) on {config.game} against {config.opponent} "
+        f"with the {config.reward} reward: {config.episodes} PPO updates of {config.games_per_update} games x "
+        f"{config.rounds_per_episode} rounds, lr {config.ppo.learning_rate:g}, labels {config.labels}."
+    )
+    model, tokenizer = load_model(config.model)
+    before = evaluate_agent(make_agent(model, tokenizer, config), config, args.eval_games)
+    print(f"Base model: cooperation {before['cooperation_rate']:.2f}, illegal answers {before['illegal_rate']:.2f}")
+
+    result = train(config, model=model, tokenizer=tokenizer)
+
+    fresh_model, tokenizer = load_model(config.model)
+    trained = load_adapter(fresh_model, result.adapters["player_0"], is_trainable=False)
+    after = evaluate_agent(make_agent(trained, tokenizer, config, adapter_name="default"), config, args.eval_games)
+
+    print("\nDuring training (from the run's rounds.jsonl):")
+    print(result.summary_text)
+    print_comparison(before, after, args.eval_games, config.rounds_per_episode)
+    evaluation = {"games": args.eval_games, "base_model": before, "fine_tuned": after}
+    (result.output_dir / "demo_evaluation.json").write_text(json.dumps(evaluation, indent=1))
+    print(f"\nRun folder: {result.output_dir}")
+    print(f"  plot: {result.plot}")
+    print(f"  adapter: {result.adapters['player_0']}")
+    print(f"Total wall time: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
