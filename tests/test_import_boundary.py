@@ -21,3 +21,16 @@ def test_gymnasium_make_imports_the_package_itself():
     code = "import gymnasium; env = gymnasium.make('matrix_games:matrix_games/StagHunt-v0'); env.reset(seed=0)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_llm_agents_loads_torch_only_when_a_torch_name_is_used():
+    code = (
+        "import sys, llm_agents\n"
+        "assert 'torch' not in sys.modules\n"
+        "llm_agents.parse_action('action1', ('action1', 'action2'))\n"
+        "assert 'torch' not in sys.modules\n"
+        "assert llm_agents.PPOConfig().learning_rate == 1.41e-5 and callable(llm_agents.train)\n"
+        "assert 'torch' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
