@@ -65,7 +65,7 @@ def main() -> None:
 
     print(
         f"{config.model.name} ({config.model.dtype}), LoRA r={config.model.lora.r}: {args.episodes} episodes of "
-        f"{config.games_per_update} games x {config.rounds_per_episode} rounds (batch {config.ppo.batch_size}), "
+        f"{config.games_per_update} game(s) x {config.rounds_per_episode} rounds (batch {config.ppo.batch_size}), "
         f"ppo_epochs {config.ppo.ppo_epochs}; torch threads {torch.get_num_threads()}"
     )
     later = steps[1:] or steps
