@@ -18,6 +18,15 @@ from llm_agents.training import runner as runner_module
 from llm_agents.training.run_folder import read_jsonl
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The tiny model's ops are too small for threads to pay; one thread also keeps the tests fast on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def make_config(tiny_llama_dir, tmp_path):
     def make(name: str = "run", **changes) -> TrainConfig:
@@ -280,6 +289,7 @@ def test_shipped_configs_are_valid(path):
 
 
 def test_demo_script_runs_end_to_end_on_the_tiny_model(tiny_llama_dir, tmp_path):
+    import os
     import subprocess
     import sys
 
@@ -293,7 +303,8 @@ def test_demo_script_runs_end_to_end_on_the_tiny_model(tiny_llama_dir, tmp_path)
     out = tmp_path / "demo_run"
     script = CONFIGS.parent / "examples" / "train_demo.py"
     command = [sys.executable, str(script), "--config", str(config_file), "--output-dir", str(out), "--eval-games", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=environment)
     assert result.returncode == 0, result.stderr
     assert "base model" in result.stdout and "fine-tuned" in result.stdout
     evaluation = json.loads((out / "demo_evaluation.json").read_text())
