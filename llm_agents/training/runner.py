@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from llm_agents.training.config_io import config_to_dict, read_yaml, save_config
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
 from llm_agents.training.report import format_summary, plot_action_types, summarize_run
 from llm_agents.training.run_folder import JsonlLog, RunFolder, read_checkpoint, read_jsonl, write_checkpoint
-from llm_agents.training.trackers import make_tracker
+from llm_agents.training.trackers import ProgressBar, make_tracker
 from matrix_games.seeding import spawn_rngs
 
 logger = logging.getLogger(__name__)
@@ -117,6 +116,11 @@ def train(
     start = 0
     if checkpoint is not None:
         trainer_states, run_state = read_checkpoint(checkpoint, config.learners)
+        if run_state["episodes_done"] > config.episodes:  # type: ignore[operator]
+            raise ValueError(
+                f"{folder.root} has a checkpoint after episode {run_state['episodes_done']}, beyond episodes="
+                f"{config.episodes}; resume with at least that many episodes."
+            )
         for player in config.learners:
             trainers[player].load_state_dict(trainer_states[player])
             agents[player].generator.set_state(run_state["sampling_generators"][player])
@@ -131,7 +135,7 @@ def train(
 
     rounds_log, ppo_log = JsonlLog(folder.rounds), JsonlLog(folder.ppo)
     tracker = make_tracker(config.tracker, folder.root, config_to_dict(config), resume=checkpoint is not None)
-    progress = _Progress(config, start)
+    progress = ProgressBar(config, start)
     table = GameTable(config)
     rewards = reward_functions(config)
     schedule = config.schedule
@@ -294,37 +298,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"Cannot write {value!r} to JSON.")
-
-
-class _Progress:
-    """A tqdm bar over episodes showing each learner's cooperation and illegal rates over recent episodes."""
-
-    def __init__(self, config: TrainConfig, start: int) -> None:
-        from tqdm.auto import tqdm
-
-        self.players = config.learners
-        window = max(1, min(50, round(config.episodes * 0.1)))  # type: ignore[operator]
-        self.recent: dict[str, deque[tuple[int, int, int]]] = {p: deque(maxlen=window) for p in self.players}
-        self.bar = tqdm(total=config.episodes, initial=start, desc="train", unit="ep", disable=not config.progress)
-
-    def update(self, rows: list[Any]) -> dict[str, float]:
-        values: dict[str, float] = {}
-        postfix = {}
-        for player in self.players:
-            own = [r for r in rows if r.player == player]
-            self.recent[player].append(
-                (sum(r.action == "C" for r in own), sum(r.action == "illegal" for r in own), len(own))
-            )
-            cooperated, illegal, total = (sum(x) for x in zip(*self.recent[player], strict=True))
-            suffix = "" if len(self.players) == 1 else player[-1]
-            postfix[f"coop{suffix}"] = f"{cooperated / total:.2f}"
-            postfix[f"illegal{suffix}"] = f"{illegal / total:.2f}"
-            values[f"{player}/env/cooperation_rate"] = sum(r.action == "C" for r in own) / len(own)
-            values[f"{player}/env/illegal_rate"] = sum(r.action == "illegal" for r in own) / len(own)
-            values[f"{player}/env/mean_training_reward"] = sum(r.training_reward for r in own) / len(own)
-        self.bar.set_postfix(postfix, refresh=False)
-        self.bar.update(1)
-        return values
-
-    def close(self) -> None:
-        self.bar.close()

@@ -1,4 +1,5 @@
-"""Optional experiment trackers (TensorBoard, Weights & Biases), imported only when a run asks for one.
+"""Live views of a run: its progress bar, and optional trackers (TensorBoard, Weights & Biases) imported only when
+asked for.
 
 The run folder's JSONL logs are always written; a tracker is a second, live view of the same numbers. Credentials
 are the tracker's own business (``WANDB_API_KEY`` etc. in the environment); nothing here reads or stores them.
@@ -8,8 +9,12 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llm_agents.training.config import TrainConfig
 
 
 class Tracker:
@@ -78,3 +83,40 @@ def _import(module: str, package: str, install: str) -> Any:
             f"tracker={package!r} needs the {package!r} package, which is not installed: run `{install}`, "
             "or use tracker='none' (the run folder's JSONL logs are always written)."
         ) from error
+
+
+class ProgressBar:
+    """A tqdm bar over episodes with each learner's cooperation and illegal rates over recent episodes.
+
+    ``update`` also returns the episode's rates, for a tracker.
+    """
+
+    def __init__(self, config: TrainConfig, start: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.players = config.learners
+        window = max(1, min(50, round(config.episodes * 0.1)))  # type: ignore[operator]
+        self.recent: dict[str, deque[tuple[int, int, int]]] = {p: deque(maxlen=window) for p in self.players}
+        self.bar = tqdm(total=config.episodes, initial=start, desc="train", unit="ep", disable=not config.progress)
+
+    def update(self, rows: list[Any]) -> dict[str, float]:
+        values: dict[str, float] = {}
+        postfix = {}
+        for player in self.players:
+            own = [r for r in rows if r.player == player]
+            self.recent[player].append(
+                (sum(r.action == "C" for r in own), sum(r.action == "illegal" for r in own), len(own))
+            )
+            cooperated, illegal, total = (sum(x) for x in zip(*self.recent[player], strict=True))
+            suffix = "" if len(self.players) == 1 else player[-1]
+            postfix[f"coop{suffix}"] = f"{cooperated / total:.2f}"
+            postfix[f"illegal{suffix}"] = f"{illegal / total:.2f}"
+            values[f"{player}/env/cooperation_rate"] = sum(r.action == "C" for r in own) / len(own)
+            values[f"{player}/env/illegal_rate"] = sum(r.action == "illegal" for r in own) / len(own)
+            values[f"{player}/env/mean_training_reward"] = sum(r.training_reward for r in own) / len(own)
+        self.bar.set_postfix(postfix, refresh=False)
+        self.bar.update(1)
+        return values
+
+    def close(self) -> None:
+        self.bar.close()

@@ -153,6 +153,8 @@ def test_resume_refuses_a_different_config(make_config):
         train(config.replace(resume=True, reward="utilitarian"))
     extended = train(config.replace(resume=True, episodes=2))  # more episodes is allowed
     assert [line["episode"] for line in ppo_lines(extended.output_dir)] == [0, 1]
+    with pytest.raises(ValueError, match="beyond episodes=1"):
+        train(config.replace(resume=True))
 
 
 def test_reward_schedule_switches_reward_and_optionally_resets(make_config):
@@ -310,3 +312,15 @@ def test_demo_script_runs_end_to_end_on_the_tiny_model(tiny_llama_dir, tmp_path)
     evaluation = json.loads((out / "demo_evaluation.json").read_text())
     assert evaluation["base_model"]["rounds"] == evaluation["fine_tuned"]["rounds"] == 2 * 2
     assert (out / "action_types.png").is_file() and (out / "adapters" / "player_0" / "adapter_config.json").is_file()
+
+
+@pytest.mark.parametrize("name", ["tensorboard", "wandb"])
+def test_a_missing_tracker_package_says_how_to_install_it(name, tmp_path):
+    import importlib.util
+
+    from llm_agents.training.trackers import make_tracker
+
+    if importlib.util.find_spec(name) is not None:
+        pytest.skip(f"{name} is installed")
+    with pytest.raises(ImportError, match=f"pip install {name}"):
+        make_tracker(name, tmp_path, {})
