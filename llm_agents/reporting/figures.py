@@ -13,6 +13,7 @@ import numpy as np
 
 from llm_agents.reporting import plots
 from llm_agents.reporting.aggregate import ANSWER_KINDS, Estimate, TrainingCurves
+from llm_agents.training.report import add_action_type_legend
 from matrix_games.metrics import ACTION_TYPES
 
 
@@ -144,16 +145,7 @@ def training_action_types_figure(curves: Mapping[str, TrainingCurves], path: Pat
         ax.spines[["top", "right"]].set_visible(False)
     for index in range(len(models), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(
-        handles[::-1],
-        labels[::-1],
-        loc="center right",
-        title="own | opponent's\nprevious move",
-        fontsize=9,
-        title_fontsize=9,
-        frameon=False,
-    )
+    add_action_type_legend(figure, axes[0][0])
     figure.suptitle("Action types during training (mean over runs; dashed: reward switch)", fontsize=11)
     figure.tight_layout(rect=(0, 0, 0.88, 1))
     return plots.save(figure, path)

@@ -117,16 +117,7 @@ def plot_action_types(
         ax.set_title(player if len(players) > 1 else "", fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
     axes[-1, 0].set_xlabel(f"episode (moving average over {window})" if window > 1 else "episode")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(
-        handles[::-1],
-        labels[::-1],
-        loc="center right",
-        title="own | opponent's\nprevious move",
-        fontsize=9,
-        title_fontsize=9,
-        frameon=False,
-    )
+    add_action_type_legend(figure, axes[0, 0])
     figure.suptitle(title, fontsize=11)
     figure.tight_layout(rect=(0, 0, 0.8, 1))
     figure.savefig(path, dpi=120)
@@ -181,3 +172,17 @@ def format_summary(summary: Mapping[str, Any], players: Sequence[str]) -> str:
         shares = "  ".join(f"{name} {last.get(f'share {name}', math.nan):.2f}" for name in PLOTTED_TYPES)
         lines.append(f"  last action types      {shares}")
     return "\n".join(lines)
+
+
+def add_action_type_legend(figure, ax) -> None:
+    """One legend for the whole figure, action types top to bottom as they are stacked, at the right."""
+    handles, labels = ax.get_legend_handles_labels()
+    figure.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="center right",
+        title="own | opponent's\nprevious move",
+        fontsize=9,
+        title_fontsize=9,
+        frameon=False,
+    )
