@@ -39,6 +39,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     agent.add_argument("--label", help="the model's name in reports (evaluations with one label are its seeds)")
     agent.add_argument("--policy-seed", type=int, default=0, help="seed of the agent's own sampling [0]")
     agent.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N [auto]")
+    agent.add_argument(
+        "--dtype",
+        choices=["auto", "float32", "bfloat16", "float16"],
+        default="auto",
+        help="weight dtype; auto is float32 on CPU, bfloat16 on CUDA [auto]",
+    )
+    agent.add_argument(
+        "--quantization", choices=["none", "4bit"], default="none", help="4bit: NF4 weights, as the paper (CUDA) [none]"
+    )
     agent.add_argument("--batch-size", type=int, default=64, help="prompts per generation call [64]")
     agent.add_argument("--max-new-tokens", type=int, default=None, help="tokens per answer [from the labels]")
     agent.add_argument("--parse-mode", choices=("strict", "lenient"), default="strict", help="answer parsing [strict]")
@@ -104,6 +113,8 @@ def policy_from_args(args: argparse.Namespace) -> Policy:
         preface=args.preface,
         seed=args.policy_seed,
         device=args.device,
+        dtype=args.dtype,
+        quantization=args.quantization,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         parse_mode=args.parse_mode,

@@ -140,6 +140,8 @@ def load_llm_policy(
     preface: str | None = None,
     seed: int = 0,
     device: str = "auto",
+    dtype: str = "auto",
+    quantization: str = "none",
     batch_size: int = 64,
     max_new_tokens: int | None = None,
     parse_mode: str = "strict",
@@ -152,6 +154,8 @@ def load_llm_policy(
         preface: A value preface ("deontological", "utilitarian" or any text) put before every prompt.
         seed: Seeds the agent's sampling.
         device: Where the model runs.
+        dtype: The weight dtype (``ModelConfig.dtype``).
+        quantization: ``"4bit"`` for NF4 weights (``ModelConfig.quantization``).
         batch_size: The most prompts per generation call.
         max_new_tokens: Answer length; None derives it from the labels.
         parse_mode: "strict" (the paper's) or "lenient".
@@ -161,7 +165,7 @@ def load_llm_policy(
     run_config = read_run_config(run_folder) if run_folder is not None else None
     model_name = model or (run_config or {}).get("model", {}).get("name") or EMBEDDED_MODEL
     agent = LLMAgent.load(
-        ModelConfig(name=model_name, device=device),
+        ModelConfig(name=model_name, device=device, dtype=dtype, quantization=quantization),  # type: ignore[arg-type]
         adapter=adapter_dir,
         generation=GenerationConfig(max_new_tokens=max_new_tokens),
         prompt=PromptConfig(preface=preface),
@@ -170,6 +174,8 @@ def load_llm_policy(
     )
     description = {
         "model": model_name,
+        "dtype": dtype,
+        "quantization": quantization,
         "adapter": None if adapter_dir is None else str(adapter_dir),
         "run": None if run_folder is None else str(run_folder),
         "training": None if run_config is None else {k: run_config.get(k) for k in ("reward", "opponent", "seed")},

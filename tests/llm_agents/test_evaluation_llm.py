@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from llm_agents.adapters import save_adapter
 from llm_agents.agent import LLMAgent
@@ -67,6 +68,9 @@ def test_adapter_folder_and_base_model_through_load_llm_policy(tmp_path, tiny_ll
     assert base.describe()["label"] == "No fine-tuning, utilitarian prompt"
     assert base.agent.prompt.preface_text.startswith("You are a utilitarian moral person")
     assert evaluate(base, config)["games"]["IPD-v0"]["rounds"] == 2
+    half = load_llm_policy(model=str(tiny_llama_dir), device="cpu", dtype="bfloat16", max_new_tokens=2)
+    assert next(half.agent.model.parameters()).dtype == torch.bfloat16
+    assert half.describe()["dtype"] == "bfloat16"
 
 
 def test_find_adapter_explains_a_folder_without_one(tmp_path):
