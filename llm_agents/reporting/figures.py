@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from llm_agents.reporting import plots
 from llm_agents.reporting.aggregate import ANSWER_KINDS, Estimate, TrainingCurves
@@ -142,6 +143,7 @@ def training_action_types_figure(curves: Mapping[str, TrainingCurves], path: Pat
         ax.set_title(f"{model} ({curve.runs} run{'s' if curve.runs != 1 else ''})", fontsize=9)
         ax.set_ylabel("share of rounds")
         ax.set_xlabel("episode")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
     for index in range(len(models), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
@@ -165,6 +167,7 @@ def training_cooperation_figure(curves: Mapping[str, TrainingCurves], path: Path
             ax.axvline(switch, color=color, linestyle="--", linewidth=0.8)
     ax.set_ylim(-0.02, 1.02)  # lines at 0 and 1 stay visible
     ax.set_xlabel("episode")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("cooperation rate")
     ax.set_title("Cooperation during training (mean over runs, 95% band; dashed: reward switch)", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)

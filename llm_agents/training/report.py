@@ -94,6 +94,7 @@ def plot_action_types(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     window = max(1, round(episodes / 25)) if window is None else window
     figure, axes = plt.subplots(len(players), 1, figsize=(8, 3.2 * len(players) + 0.8), squeeze=False)
@@ -114,6 +115,7 @@ def plot_action_types(
         ax.set_xlim(0, max(episodes - 1, 1))
         ax.set_ylim(0, 1)
         ax.set_ylabel("share of rounds")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # episodes are whole numbers, even in short runs
         ax.set_title(player if len(players) > 1 else "", fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
     axes[-1, 0].set_xlabel(f"episode (moving average over {window})" if window > 1 else "episode")
