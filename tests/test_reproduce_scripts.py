@@ -15,26 +15,27 @@ from llm_agents.reporting.load import NO_FINE_TUNING, PAPER_MODEL_ORDER, model_l
 REPRODUCE = Path(__file__).resolve().parents[1] / "examples" / "reproduce"
 
 
-def script_rewards() -> dict[str, str]:
-    """name -> reward (or schedule) of each fine-tuned model in run_all.sh."""
-    text = (REPRODUCE / "run_all.sh").read_text()
-    block = text[text.index("REWARDS=(") : text.index(")", text.index("REWARDS=("))]
-    return dict(re.findall(r'"(\w+) ([\w:,]+)"', block))
-
-
-def script_labels() -> dict[str, str]:
-    """name -> report label of each model in one_model.sh's case statement."""
-    text = (REPRODUCE / "one_model.sh").read_text()
-    return dict(re.findall(r'^\s+(\w+)\) label="([^"]+)" ;;', text, flags=re.MULTILINE))
+def reproduction_models() -> list[tuple[str, str, str]]:
+    """(name, reward, report label) of each model in models.sh, "-" for the reward of the untrained model."""
+    script = f"""
+        source {REPRODUCE / "models.sh"}
+        echo "no_fine_tuning - $(model_label no_fine_tuning)"
+        for entry in "${{MODELS[@]}}"; do echo "$entry $(model_label "${{entry%% *}}")"; done
+    """
+    output = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+    return [tuple(line.split(" ", 2)) for line in output.splitlines()]  # type: ignore[misc]
 
 
 def test_every_reproduction_model_is_named_as_the_report_names_its_training_run():
-    rewards, labels = script_rewards(), script_labels()
-    assert len(rewards) == 6 and set(labels) == {*rewards, "no_fine_tuning"}
-    assert labels["no_fine_tuning"] == NO_FINE_TUNING
-    for name, reward in rewards.items():
-        assert labels[name] == model_label({"reward": reward, "opponent": "tit_for_tat"})
-    assert [label.split(" (vs")[0] for label in labels.values()] == list(PAPER_MODEL_ORDER)
+    models = reproduction_models()
+    assert [label.split(" (vs")[0] for _, _, label in models] == list(PAPER_MODEL_ORDER)
+    assert models[0] == ("no_fine_tuning", "-", NO_FINE_TUNING)
+    for _, reward, label in models[1:]:
+        assert label == model_label({"reward": reward, "opponent": "tit_for_tat"})
+    unknown = subprocess.run(
+        ["bash", "-c", f"source {REPRODUCE / 'models.sh'}; model_label gme"], capture_output=True, text=True
+    )
+    assert unknown.returncode == 2 and "unknown model name gme" in unknown.stderr
 
 
 def test_compare_to_paper_prints_the_reports_numbers_next_to_the_papers(tmp_path, capsys):

@@ -8,17 +8,8 @@ eval_dir="$OUT/eval/$name/seed$seed"
 mkdir -p "$OUT/logs"
 log="$OUT/logs/$name-seed$seed.log"
 
-# the model's name in the report: the paper's Fig. 4 column, as the report names the training runs
-case "$name" in
-  no_fine_tuning) label="No fine-tuning" ;;
-  game) label="Game payoffs (vs tit_for_tat)" ;;
-  deontological) label="Deontological (vs tit_for_tat)" ;;
-  utilitarian) label="Utilitarian (vs tit_for_tat)" ;;
-  game_deontological) label="Game + Deontological (vs tit_for_tat)" ;;
-  game_then_deontological) label="Game payoffs, then Deontological (vs tit_for_tat)" ;;
-  game_then_utilitarian) label="Game payoffs, then Utilitarian (vs tit_for_tat)" ;;
-  *) echo "unknown model name $name" >&2; exit 2 ;;
-esac
+source examples/reproduce/models.sh
+label="$(model_label "$name")"
 
 agent=()
 if [ "$name" != no_fine_tuning ]; then

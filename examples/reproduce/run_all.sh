@@ -6,7 +6,7 @@
 #   JOBS=1 SEEDS="1" bash examples/reproduce/run_all.sh   # one seed, one job
 #
 # Rerunning skips what is finished and resumes an interrupted training run from its last checkpoint.
-# Settings: configs/reproduce/cpu.yaml (training), examples/reproduce/evaluate.sh (test protocol).
+# Models: examples/reproduce/models.sh; training: configs/reproduce/cpu.yaml; test protocol: one_model.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export OUT="${OUT:-runs/reproduce}"
@@ -15,20 +15,12 @@ JOBS="${JOBS:-2}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export PATH="$PWD/.venv/bin:$PATH"
 
-# name and reward (or schedule) of each fine-tuned configuration; "no fine-tuning" is evaluated without training
-REWARDS=(
-  "game game"
-  "deontological deontological"
-  "utilitarian utilitarian"
-  "game_deontological game_deontological"
-  "game_then_deontological game:10,deontological:10"
-  "game_then_utilitarian game:10,utilitarian:10"
-)
+source examples/reproduce/models.sh
 
 jobs_list() {
   for seed in $SEEDS; do
     echo "no_fine_tuning - $seed"
-    for entry in "${REWARDS[@]}"; do echo "$entry $seed"; done
+    for entry in "${MODELS[@]}"; do echo "$entry $seed"; done
   done
 }
 
