@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import torch
+from timing import repeat_seconds
 
 from llm_agents.config import ModelConfig
 from llm_agents.generation import sample_completions
@@ -54,13 +55,12 @@ def main() -> None:
         generator = torch.Generator(device=model.device).manual_seed(args.seed)
 
     batch = paper_prompts(16, labels, rng)
-    sample_completions(model, tokenizer, encode_prompts(batch, tokenizer)[1], generator=generator, labels=labels)
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        _, ids = encode_prompts(batch, tokenizer)
-        sample_completions(model, tokenizer, ids, generator=generator, labels=labels)
-        times.append(time.perf_counter() - start)
+    _, ids = encode_prompts(batch, tokenizer)
+
+    def answer_batch() -> None:
+        sample_completions(model, tokenizer, encode_prompts(batch, tokenizer)[1], generator=generator, labels=labels)
+
+    times = repeat_seconds(answer_batch, 3)
     print(
         f"batch of 16 answers ({len(ids[0])}-token prompts, labels' length): median {np.median(times):.2f} s "
         f"over 3 runs (min {min(times):.2f}, max {max(times):.2f})"

@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
-import time
-from collections.abc import Callable
 
 import torch
 from peft import LoraConfig, get_peft_model
+from timing import median_seconds
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from llm_agents.ppo import PPOConfig, PPOTrainer
@@ -48,16 +47,6 @@ def load_base_model(name: str) -> torch.nn.Module:
 
     model, _ = load_model(ModelConfig(name=name, device="cpu", dtype="float32"))
     return model
-
-
-def median_seconds(function: Callable[[], object], repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+from timing import median_seconds
 
 from llm_agents.adapters import attach_lora
 from llm_agents.agent import LLMAgent
@@ -34,16 +35,6 @@ from llm_agents.training.config_io import parse_override
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def median_seconds(function, repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
