@@ -6,6 +6,12 @@ import subprocess
 import sys
 
 
+def run_python(code: str) -> None:
+    """Run ``code`` in a fresh interpreter (nothing imported yet) and fail with its stderr if it fails."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
 def test_matrix_games_does_not_import_the_llm_stack():
     code = (
         "import sys, gymnasium, matrix_games\n"
@@ -13,14 +19,12 @@ def test_matrix_games_does_not_import_the_llm_stack():
         "heavy = sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
+    run_python(code)
 
 
 def test_gymnasium_make_imports_the_package_itself():
     code = "import gymnasium; env = gymnasium.make('matrix_games:matrix_games/StagHunt-v0'); env.reset(seed=0)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
+    run_python(code)
 
 
 def test_llm_agents_loads_torch_only_when_a_torch_name_is_used():
@@ -32,5 +36,4 @@ def test_llm_agents_loads_torch_only_when_a_torch_name_is_used():
         "assert llm_agents.PPOConfig().learning_rate == 1.41e-5 and callable(llm_agents.train)\n"
         "assert 'torch' in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
+    run_python(code)

@@ -19,7 +19,7 @@ for entry in "${MODELS[@]}"; do names+=("${entry%% *}"); done
 for name in "${names[@]}"; do
   agent=()
   [ "$name" = no_fine_tuning ] || agent=(--adapter "$OUT/train/$name/seed$SEED")
-  common=("${agent[@]}" --model smollm2-135m-instruct --device cpu --dtype bfloat16 --policy-seed "$SEED"
+  common=("${agent[@]}" "${TEST_MODEL_FLAGS[@]}" --policy-seed "$SEED"
     --label "$(model_label "$name")" --no-figures)
   [ -f "$OUT/transfer/action34/$name/summary.json" ] ||
     llm-agents evaluate "${common[@]}" --labels action3,action4 --other-prompts none --out "$OUT/transfer/action34/$name"

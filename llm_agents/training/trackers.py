@@ -104,15 +104,14 @@ class ProgressBar:
         postfix = {}
         for player in self.players:
             own = [r for r in rows if r.player == player]
-            self.recent[player].append(
-                (sum(r.action == "C" for r in own), sum(r.action == "illegal" for r in own), len(own))
-            )
+            episode = (sum(r.action == "C" for r in own), sum(r.action == "illegal" for r in own), len(own))
+            self.recent[player].append(episode)
             cooperated, illegal, total = (sum(x) for x in zip(*self.recent[player], strict=True))
             suffix = "" if len(self.players) == 1 else player[-1]
             postfix[f"coop{suffix}"] = f"{cooperated / total:.2f}"
             postfix[f"illegal{suffix}"] = f"{illegal / total:.2f}"
-            values[f"{player}/env/cooperation_rate"] = sum(r.action == "C" for r in own) / len(own)
-            values[f"{player}/env/illegal_rate"] = sum(r.action == "illegal" for r in own) / len(own)
+            values[f"{player}/env/cooperation_rate"] = episode[0] / episode[2]
+            values[f"{player}/env/illegal_rate"] = episode[1] / episode[2]
             values[f"{player}/env/mean_training_reward"] = sum(r.training_reward for r in own) / len(own)
         self.bar.set_postfix(postfix, refresh=False)
         self.bar.update(1)
