@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 # A CPU build of torch; override with e.g. `make install TORCH_SPEC='torch>=2.4'` on a GPU machine.
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= llm,dev
+EXTRAS ?= llm,dev,docs
 BIN := $(VENV)/bin
 
-.PHONY: install test demo lint benchmark clean
+.PHONY: install test demo lint docs install-check ci clean
 
 install: $(VENV)/.installed
 
@@ -23,10 +23,19 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check matrix_games llm_agents tests examples benchmarks
+	$(BIN)/ruff format --check .
+
+docs: install
+	$(BIN)/mkdocs build --strict --quiet
+
+install-check:
+	TORCH_SPEC="$(TORCH_SPEC)" PYTHON="$(PYTHON)" bash .ci/install_check.sh
+
+# What CI runs (.ci/run): lint, the tests with the doctests of both packages, the docs site, the README's install.
+ci: lint test docs install-check
 
 demo: install
 	$(BIN)/python examples/train_demo.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build

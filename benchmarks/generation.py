@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from timing import repeat_seconds
 
-from llm_agents.config import ModelConfig
-from llm_agents.generation import sample_completions
-from llm_agents.models import load_model
-from llm_agents.parsing import parse_action
-from llm_agents.prompts import encode_prompts
+from llm_agents.agent.chat import encode_prompts
+from llm_agents.agent.config import ModelConfig
+from llm_agents.agent.generation import sample_completions
+from llm_agents.agent.models import load_model
+from llm_agents.agent.parsing import parse_action
 from matrix_games.games import PRISONERS_DILEMMA
 from matrix_games.text import render_prompt
 

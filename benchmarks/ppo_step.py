@@ -3,12 +3,12 @@
 usage: python benchmarks/ppo_step.py [--model tiny|smollm2-135m-instruct|PATH] [--batch 5] [--query-len 233]
                                      [--response-len 2] [--rank 8] [--epochs 4] [--repeats 3] [--threads N]
 
-The defaults are the paper's batch shape on this machine (cpu_budget.md: 5 prompts of about 233 tokens, 2-token
-answers). ``tiny`` is a random 2-layer llama built in memory (no files); ``smollm2-135m-instruct`` is the embedded
-model (loaded through ``llm_agents.models``); any other value is a local transformers folder. Timings are the median
-of ``--repeats`` runs after one warm-up; read them as sizes on a shared machine, not promises.
+The defaults are the paper's batch shape (5 prompts of about 233 tokens, 2-token answers). ``tiny`` is a random
+2-layer llama built in memory (no files); ``smollm2-135m-instruct`` is the embedded model (loaded through
+``llm_agents.agent.models``); any other value is a local transformers folder. Timings are the median of ``--repeats``
+runs after one warm-up; read them as sizes on a shared machine, not promises.
 
-The floor of a step (cpu_budget.md) is one forward for the old log-probs and values, one for the reference, and one
+The floor of a step is one forward for the old log-probs and values, one for the reference, and one
 forward+backward per epoch; the script prints the step's ratio to it.
 """
 
@@ -42,8 +42,8 @@ def load_base_model(name: str) -> torch.nn.Module:
         with torch.random.fork_rng():
             torch.manual_seed(0)
             return LlamaForCausalLM(config).eval()
-    from llm_agents.config import ModelConfig
-    from llm_agents.models import load_model
+    from llm_agents.agent.config import ModelConfig
+    from llm_agents.agent.models import load_model
 
     model, _ = load_model(ModelConfig(name=name, device="cpu", dtype="float32"))
     return model

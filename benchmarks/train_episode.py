@@ -9,7 +9,7 @@ SmolLM2 on CPU) in a temporary folder and prints, per episode (the median after 
 - old log-probs and values, reference log-probs, and the PPO epochs (the trainer's ``time/ppo/*``);
 
 then, on a batch of the same shape (the prompts and answers of one more episode), one plain forward with no
-gradient (logits for every position) and one forward+backward through the response positions, the floor cpu_budget.md
+gradient (logits for every position) and one forward+backward through the response positions, the floor that
 compares a step with. Timings on a shared machine are sizes, not promises: say how loaded it was when you quote them.
 """
 
@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from timing import median_seconds
 
-from llm_agents.adapters import attach_lora
-from llm_agents.agent import LLMAgent
-from llm_agents.models import load_model
+from llm_agents.agent.adapters import attach_lora
+from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.models import load_model
 from llm_agents.ppo import ValueHead
 from llm_agents.ppo.batch import pack, response_forward
 from llm_agents.training import load_config, train
@@ -56,7 +56,7 @@ def main() -> None:
 
     print(
         f"{config.model.name} ({config.model.dtype}), LoRA r={config.model.lora.r}: {args.episodes} episodes of "
-        f"{config.games_per_update} game(s) x {config.rounds_per_episode} rounds (batch {config.ppo.batch_size}), "
+        f"{config.games_per_update} game(s) x {config.num_rounds} rounds (batch {config.samples_per_update}), "
         f"ppo_epochs {config.ppo.ppo_epochs}; torch threads {torch.get_num_threads()}"
     )
     later = steps[1:] or steps
@@ -76,15 +76,16 @@ def main() -> None:
 
     model, tokenizer = load_model(config.model)
     peft_model = attach_lora(model, config.model.lora, adapter_name="player_0")
-    agent = LLMAgent(peft_model, tokenizer, labels=config.labels, generation=config.generation, adapter_name="player_0")
+    agent = LLMAgent.from_config(peft_model, tokenizer, config.agent, adapter_name="player_0")
     result = play_episode(
-        GameTable(config),
+        GameTable.for_run(config),
         {"player_0": agent},
         episode=0,
         run_seed=config.seed,
         reward_name=config.schedule.reward_name(0),
         rewards=reward_functions(config),
-        rounds=config.rounds_per_episode,
+        rounds=config.num_rounds,
+        game_id=config.env_id,
     )
     batch_data = result.batches["player_0"]
     device = next(peft_model.parameters()).device

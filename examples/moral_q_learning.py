@@ -7,7 +7,7 @@ round, as in the paper. It learns one Q-table per reward: game payoff, deontolog
 game + deontological (xi = 3, the paper's training value).
 
 Why gamma = 0 by default: the paper's PPO treats every round as an independent bandit sample, "no return is
-propagated across rounds" (paper.md §4), so each reward is judged round by round. Against tit-for-tat the opponent's
+propagated across rounds" (docs/paper.md), so each reward is judged round by round. Against tit-for-tat the opponent's
 move this round is the learner's previous move, already fixed by the state, so defecting is then strictly better for
 the game payoff, and the moral rewards are what make cooperation pay. With gamma > 0 (``--gamma 0.9``) even the game
 payoff can learn to cooperate against tit-for-tat (today's C buys tomorrow's C); that is the shadow of the future,

@@ -20,12 +20,12 @@ import shutil
 import time
 from pathlib import Path
 
-from llm_agents.adapters import load_adapter
-from llm_agents.agent import LLMAgent
-from llm_agents.models import load_model
+from llm_agents.agent.adapters import load_adapter
+from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.models import load_model
 from llm_agents.training import load_config, train
-from llm_agents.training.evaluate import evaluate_agent
-from llm_agents.training.report import PLOTTED_TYPES
+from llm_agents.training.quick_eval import evaluate_agent
+from matrix_games.metrics import ACTION_BANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,16 +40,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def make_agent(model, tokenizer, config, **kwargs) -> LLMAgent:
-    return LLMAgent(
-        model,
-        tokenizer,
-        labels=config.labels,
-        generation=config.generation,
-        prompt=config.prompt,
-        parse_mode=config.parse_mode,
-        seed=config.seed,
-        **kwargs,
-    )
+    return LLMAgent.from_config(model, tokenizer, config.agent, seed=config.seed, **kwargs)
 
 
 def print_comparison(before: dict, after: dict, games: int, rounds: int) -> None:
@@ -57,7 +48,7 @@ def print_comparison(before: dict, after: dict, games: int, rounds: int) -> None
     print(f"  {'':24}{'base model':>12}{'fine-tuned':>12}")
     for key in ("cooperation_rate", "defection_rate", "illegal_rate", "mean_training_reward", "mean_game_reward"):
         print(f"  {key.replace('_', ' '):24}{before[key]:12.2f}{after[key]:12.2f}")
-    for name in PLOTTED_TYPES:
+    for name in ACTION_BANDS:
         key = f"share {name}"
         print(f"  {'share of ' + name:24}{before[key]:12.2f}{after[key]:12.2f}")
 
@@ -74,8 +65,8 @@ def main() -> None:
         shutil.rmtree(config.output_dir)
     print(
         f"Fine-tuning {config.model.name} (LoRA r={config.model.lora.r}) on {config.game} against {config.opponent} "
-        f"with the {config.reward} reward: {config.episodes} PPO updates of {config.games_per_update} games x "
-        f"{config.rounds_per_episode} rounds, lr {config.ppo.learning_rate:g}, labels {config.labels}."
+        f"with the {config.reward} reward: {config.num_episodes} PPO updates of {config.games_per_update} games x "
+        f"{config.num_rounds} rounds, lr {config.ppo.learning_rate:g}, labels {config.labels}."
     )
     model, tokenizer = load_model(config.model)
     before = evaluate_agent(make_agent(model, tokenizer, config), config, args.eval_games)
@@ -89,7 +80,7 @@ def main() -> None:
 
     print("\nDuring training (from the run's rounds.jsonl):")
     print(result.summary_text)
-    print_comparison(before, after, args.eval_games, config.rounds_per_episode)
+    print_comparison(before, after, args.eval_games, config.num_rounds)
     evaluation = {"games": args.eval_games, "base_model": before, "fine_tuned": after}
     (result.output_dir / "demo_evaluation.json").write_text(json.dumps(evaluation, indent=1))
     print(f"\nRun folder: {result.output_dir}")

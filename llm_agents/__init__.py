@@ -7,16 +7,14 @@ torch and transformers on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from llm_agents.config import GenerationConfig, LoRAConfig, ModelConfig, PromptConfig
-from llm_agents.parsing import parse_action
+from llm_agents.agent.config import GenerationConfig, LoRAConfig, ModelConfig, PromptConfig
+from llm_agents.agent.parsing import parse_action
+from llm_agents.lazy import lazy_exports
 
 _LAZY = {
-    "LLMAgent": "llm_agents.agent",
-    "StepRecord": "llm_agents.agent",
-    "load_model": "llm_agents.models",
+    "LLMAgent": "llm_agents.agent.llm_agent",
+    "StepRecord": "llm_agents.agent.llm_agent",
+    "load_model": "llm_agents.agent.models",
     "PPOConfig": "llm_agents.ppo",
     "PPOTrainer": "llm_agents.ppo",
     "TrainConfig": "llm_agents.training",
@@ -39,7 +37,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'llm_agents' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

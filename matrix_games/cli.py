@@ -15,6 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from matrix_games.actions import MOVE_NAMES
 from matrix_games.games import GAMES, MatrixGame, get_game
 from matrix_games.metrics import cooperation_rate, mean_deontological_regret, mean_utilitarian_regret
 from matrix_games.morality import (
@@ -24,10 +25,11 @@ from matrix_games.morality import (
     check_reward_name,
     make_reward_fn,
 )
+from matrix_games.settings import INITIAL_STATES
 from matrix_games.strategies import STRATEGIES
-from matrix_games.tournament import INITIAL_STATES, check_initial_state, play_match, round_robin
+from matrix_games.tournament import check_initial_state, play_match, round_robin
 
-MOVES = {0: "C", 1: "D", 2: "illegal"}
+MOVES = MOVE_NAMES
 
 
 def format_payoff_table(game: MatrixGame) -> str:

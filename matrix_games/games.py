@@ -1,19 +1,38 @@
-"""Two-player 2x2 matrix games: the five games of the paper, and any game built from a payoff table.
+"""Stage games: the ``Game`` interface every game implements, and the two-player 2x2 matrix games.
 
-A game is a frozen dataclass holding its payoff table, ``payoffs[row][column] == (row_payoff, column_payoff)``, with
-action 0 = C and 1 = D for both players (see ``actions.py``). Payoffs are the paper's exactly
-(``inference_vsRandom.py`` lines 965-971 of Tennant et al.'s code; paper.md §1).
+A ``MatrixGame`` is a frozen dataclass holding its payoff table, ``payoffs[row][column] == (row_payoff,
+column_payoff)``, with action 0 = C and 1 = D for both players (see ``actions.py``). The five games are the paper's,
+payoffs exactly as its code has them (docs/paper.md, "The games"). The n-player public goods game implements the same
+interface (``public_goods.py``), so rounds, rewards and metrics treat every game alike.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Protocol, runtime_checkable
 
 Payoff = tuple[float, float]
 PayoffTable = tuple[tuple[Payoff, Payoff], tuple[Payoff, Payoff]]
+
+
+@runtime_checkable
+class Game(Protocol):
+    """What rounds, rewards and metrics need of a stage game, whatever its number of players."""
+
+    name: str
+    title: str
+
+    @property
+    def num_players(self) -> int: ...
+
+    @property
+    def best_joint_payoff(self) -> float: ...
+
+    def round_payoffs(self, actions: Sequence[int]) -> tuple[float, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,14 @@ class MatrixGame:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "payoffs", _validate_table(self.payoffs, self.name))
+
+    @property
+    def num_players(self) -> int:
+        return 2
+
+    def round_payoffs(self, actions: Sequence[int]) -> tuple[float, float]:
+        """Both players' payoffs for one round of legal actions ``(row action, column action)``."""
+        return self.payoffs[actions[0]][actions[1]]
 
     def payoff(self, row_action: int, column_action: int) -> Payoff:
         """The pair ``(row_payoff, column_payoff)`` for one round of legal actions."""
@@ -79,9 +106,12 @@ def _validate_table(table: object, name: str) -> PayoffTable:
     if not ok:
         raise ValueError(f"Game {name!r}: payoffs must be {expected}; got {table!r}.")
     try:
-        return tuple(tuple((float(cell[0]), float(cell[1])) for cell in row) for row in rows)  # type: ignore[return-value]
+        cells = tuple(tuple((float(cell[0]), float(cell[1])) for cell in row) for row in rows)
     except (TypeError, ValueError):
         raise ValueError(f"Game {name!r}: every payoff must be a number; got {table!r}.") from None
+    if not all(math.isfinite(value) for row in cells for cell in row for value in cell):
+        raise ValueError(f"Game {name!r}: every payoff must be a finite number (no NaN or infinity); got {table!r}.")
+    return cells  # type: ignore[return-value]
 
 
 PRISONERS_DILEMMA = MatrixGame("prisoners_dilemma", "Iterated Prisoner's Dilemma", (((3, 3), (0, 4)), ((4, 0), (1, 1))))
@@ -100,9 +130,9 @@ GAMES: Mapping[str, MatrixGame] = MappingProxyType(
 """The paper's five games by name."""
 
 
-def get_game(game: str | MatrixGame) -> MatrixGame:
+def get_game(game: str | Game) -> Game:
     """Return ``game`` itself, or the suite's game of that name; an unknown name raises with a suggestion."""
-    if isinstance(game, MatrixGame):
+    if isinstance(game, Game) and not isinstance(game, str):
         return game
     if isinstance(game, str) and game in GAMES:
         return GAMES[game]

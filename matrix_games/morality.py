@@ -1,4 +1,4 @@
-"""Moral rewards as pure functions of one round (paper.md §4, Table 1 of the paper).
+"""Moral rewards as pure functions of one round (the paper's Table 1; docs/rewards.md).
 
 Each function maps a player's ``RoundOutcome`` to a float. Index 0 is the cooperative action C in every game, so
 "defecting against a cooperator" means playing 1 right after the opponent's state was 0.
@@ -6,11 +6,11 @@ Each function maps a player's ``RoundOutcome`` to a float. Index 0 is the cooper
 - ``game``: the player's own game payoff.
 - ``deontological``: ``-penalty`` when the player defects right after the opponent cooperated, else 0
   (the norm of conditional reciprocity; the paper's xi = 3 in training).
-- ``utilitarian``: the sum of both players' game payoffs.
+- ``utilitarian``: the sum of all players' game payoffs.
 - ``game_deontological``: the game payoff minus ``penalty`` in the same case.
 
 An illegal answer earns ``illegal_reward`` under every reward. An illegal *opponent* counts as having repeated its
-last legal move (``rounds.py`` says why); the paper's code treated it differently per reward (paper.md §11.7).
+last legal move (``rounds.py`` says why); the paper's code treated it differently per reward (docs/paper.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ REWARD_NAMES: tuple[str, ...] = get_args(RewardName)
 RewardFn = Callable[[RoundOutcome], float]
 
 DEFAULT_DEONTOLOGICAL_PENALTY = 3.0
-"""The paper's xi in training (``--r_punishment 3``); its test script used 4 (paper.md §4)."""
+"""The paper's xi in training (``--r_punishment 3``); its test script used 4."""
 
 DEFAULT_ILLEGAL_REWARD = -6.0
 """The paper's R_illegal (``--r_illegal 6``)."""
@@ -57,10 +57,10 @@ def deontological_reward(
 
 
 def utilitarian_reward(outcome: RoundOutcome, *, illegal_reward: float = DEFAULT_ILLEGAL_REWARD) -> float:
-    """The sum of both players' game payoffs (collective welfare); ``illegal_reward`` for an illegal answer."""
+    """The sum of all players' game payoffs (collective welfare); ``illegal_reward`` for an illegal answer."""
     if outcome.is_illegal:
         return illegal_reward
-    return outcome.payoff + outcome.opponent_payoff
+    return outcome.joint_payoff
 
 
 def game_deontological_reward(
@@ -73,17 +73,6 @@ def game_deontological_reward(
     if outcome.is_illegal:
         return illegal_reward
     return outcome.payoff - (penalty if is_betrayal(outcome) else 0.0)
-
-
-def compute_reward(
-    name: str,
-    outcome: RoundOutcome,
-    *,
-    penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
-    illegal_reward: float = DEFAULT_ILLEGAL_REWARD,
-) -> float:
-    """The reward called ``name`` (one of ``REWARD_NAMES``) for ``outcome``."""
-    return make_reward_fn(name, penalty=penalty, illegal_reward=illegal_reward)(outcome)
 
 
 def make_reward_fn(

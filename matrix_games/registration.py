@@ -1,12 +1,14 @@
-"""Register the five games' environment ids in PettingZoo's and Gymnasium's registries (run by ``import matrix_games``).
+"""The environment ids: one table of them, their registration with PettingZoo and Gymnasium, and lookups.
 
 - ``pettingzoo.make("parallel", "matrix_games/IPD-v0", **kwargs)``: ``IteratedMatrixGameEnv``.
 - ``pettingzoo.make("aec", "matrix_games/IPD-v0", **kwargs)``: the same env turned into AEC by ``parallel_to_aec``.
 - ``gymnasium.make("matrix_games/IPD-v0", opponent="tit_for_tat", reward="deontological", **kwargs)``: the
-  single-agent view ``IteratedMatrixGameVsStrategy``. ``gymnasium.make("matrix_games:matrix_games/IPD-v0")`` works
-  without importing first: Gymnasium imports the module named before the colon, which registers the ids.
+  single-agent view ``IteratedMatrixGameVsStrategy`` with the ``MoralReward`` wrapper applied
+  (``single_agent_env.make_single_agent_env``). ``gymnasium.make("matrix_games:matrix_games/IPD-v0")`` works without
+  importing first: Gymnasium imports the module named before the colon, which registers the ids.
 
-Registering twice (e.g. after ``importlib.reload``) is a no-op: ids already present are left alone.
+``register_envs`` runs when ``matrix_games`` is imported; registering twice (e.g. after ``importlib.reload``) is a
+no-op. ``env_id`` and ``game_of`` are the one place that maps ids to games and back.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import gymnasium
 import pettingzoo
 from pettingzoo.utils.conversions import parallel_to_aec
 
+from matrix_games.games import GAMES
 from matrix_games.parallel_env import IteratedMatrixGameEnv
+from matrix_games.validation import close_match
 
 NAMESPACE = "matrix_games"
 
@@ -34,6 +38,36 @@ ENV_IDS: Mapping[str, str] = MappingProxyType(
 )
 """Each registered id and the game it plays."""
 
+SHORT_IDS: tuple[str, ...] = tuple(full.split("/", 1)[1] for full in ENV_IDS)
+"""The ids without namespace (``IPD-v0``, ...), as the command lines and logs write them."""
+
+
+def env_id(game: str) -> str:
+    """The short id (``"IPD-v0"``) of an id with or without namespace, or of a game name; else a ValueError that
+    lists the registered ids.
+
+    Example:
+        >>> env_id("matrix_games/StagHunt-v0"), env_id("chicken")
+        ('StagHunt-v0', 'Chicken-v0')
+    """
+    if not isinstance(game, str):
+        raise ValueError(f"An environment id is a string such as 'IPD-v0', got {game!r}.")
+    short = game.removeprefix(f"{NAMESPACE}/")
+    if short in SHORT_IDS:
+        return short
+    by_game = {name: full.split("/", 1)[1] for full, name in ENV_IDS.items()}
+    if game in by_game:
+        return by_game[game]
+    raise ValueError(
+        f"Unknown game {game!r}.{close_match(short, [*SHORT_IDS, *GAMES])} Registered environment ids: "
+        f"{[f'{NAMESPACE}/{s}' for s in SHORT_IDS]} (or a game name from {sorted(GAMES)})."
+    )
+
+
+def game_of(game: str) -> str:
+    """The ``GAMES`` name behind an environment id or a game name (``"IPD-v0"`` -> ``"prisoners_dilemma"``)."""
+    return ENV_IDS[f"{NAMESPACE}/{env_id(game)}"]
+
 
 def make_aec_env(**kwargs: Any) -> pettingzoo.AECEnv:
     """``IteratedMatrixGameEnv(**kwargs)`` as an AEC env (PettingZoo's ``parallel_to_aec``)."""
@@ -42,15 +76,15 @@ def make_aec_env(**kwargs: Any) -> pettingzoo.AECEnv:
 
 def register_envs() -> None:
     """Register every id of ``ENV_IDS`` in PettingZoo (parallel and AEC) and Gymnasium, skipping ids already there."""
-    for env_id, game in ENV_IDS.items():
+    for full_id, game in ENV_IDS.items():
         kwargs = {"game": game}
-        if env_id not in pettingzoo.parallel_registry:
+        if full_id not in pettingzoo.parallel_registry:
             pettingzoo.register(
-                "parallel", env_id, entry_point="matrix_games.parallel_env:IteratedMatrixGameEnv", kwargs=kwargs
+                "parallel", full_id, entry_point="matrix_games.parallel_env:IteratedMatrixGameEnv", kwargs=kwargs
             )
-        if env_id not in pettingzoo.aec_registry:
-            pettingzoo.register("aec", env_id, entry_point="matrix_games.registration:make_aec_env", kwargs=kwargs)
-        if env_id not in gymnasium.registry:
+        if full_id not in pettingzoo.aec_registry:
+            pettingzoo.register("aec", full_id, entry_point="matrix_games.registration:make_aec_env", kwargs=kwargs)
+        if full_id not in gymnasium.registry:
             gymnasium.register(
-                id=env_id, entry_point="matrix_games.single_agent_env:IteratedMatrixGameVsStrategy", kwargs=kwargs
+                id=full_id, entry_point="matrix_games.single_agent_env:make_single_agent_env", kwargs=kwargs
             )

@@ -8,10 +8,8 @@ number of repetitions, and ranks strategies by their mean game payoff per round.
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 import numpy as np
 
@@ -19,23 +17,16 @@ from matrix_games.actions import validate_action
 from matrix_games.games import MatrixGame, get_game
 from matrix_games.metrics import cooperation_rate, mean_deontological_regret, mean_utilitarian_regret
 from matrix_games.morality import DEFAULT_ILLEGAL_REWARD
-from matrix_games.rounds import History, RoundOutcome, next_state, play_round
+from matrix_games.rounds import History, RoundOutcome, play_round
+from matrix_games.settings import INITIAL_STATES, InitialState
 from matrix_games.strategies import Strategy, make_strategy
-
-InitialState = Literal["none", "random"]
-INITIAL_STATES: tuple[str, ...] = get_args(InitialState)
+from matrix_games.validation import check_choice, check_int
 
 
 def check_initial_state(initial_state: object) -> str:
-    """Return ``initial_state`` if it is "none" or "random", else raise a ValueError that says so."""
-    if initial_state in INITIAL_STATES:
-        return initial_state  # type: ignore[return-value]
-    close = difflib.get_close_matches(str(initial_state), INITIAL_STATES, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(
-        f"Unknown initial_state {initial_state!r}.{hint} Use 'none' (a classic first round) or 'random' "
-        "(a random previous round for both players, as the paper starts every episode)."
-    )
+    """Return ``initial_state`` if it is "none" (a classic first round) or "random" (a random previous round for both
+    players, as the paper starts every episode), else raise with the closest."""
+    return check_choice("initial_state", initial_state, INITIAL_STATES)
 
 
 def play_match(
@@ -62,8 +53,7 @@ def play_match(
     """
     game = get_game(game)
     check_initial_state(initial_state)
-    if isinstance(num_rounds, bool) or not isinstance(num_rounds, (int, np.integer)) or num_rounds < 1:
-        raise ValueError(f"num_rounds must be a positive integer, got {num_rounds!r}.")
+    check_int("num_rounds", num_rounds, minimum=1, example=10)
     strategies = (make_strategy(player_0), make_strategy(player_1))
     if strategies[0] is strategies[1]:
         strategies = (strategies[0], copy.deepcopy(strategies[1]))
@@ -85,10 +75,10 @@ def play_match(
             validate_action(strategy.act(history, rng), allow_illegal=False)
             for strategy, history, rng in zip(strategies, histories, player_rngs, strict=True)
         )
-        outcome_0, outcome_1 = play_round(game, (actions[0], actions[1]), previous, illegal_reward=illegal_reward)
+        outcome_0, outcome_1 = play_round(game, actions, previous, illegal_reward=illegal_reward)
         outcomes[0].append(outcome_0)
         outcomes[1].append(outcome_1)
-        own, other = next_state(outcome_0)
+        own, other = outcome_0.state_after
         previous = (own, other)
         histories = [histories[0].append(own, other), histories[1].append(other, own)]  # type: ignore[arg-type]
     return tuple(outcomes[0]), tuple(outcomes[1])
@@ -196,8 +186,7 @@ def round_robin(
     game = get_game(game)
     if len(strategies) < 1 or isinstance(strategies, str):
         raise ValueError(f"round_robin needs a list of strategies, got {strategies!r}.")
-    if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
-        raise ValueError(f"repetitions must be a positive integer, got {repetitions!r}.")
+    check_int("repetitions", repetitions, minimum=1)
     names = [strategy if isinstance(strategy, str) else strategy.name for strategy in strategies]
     for strategy in strategies:
         make_strategy(strategy)  # fail early on an unknown name
@@ -223,21 +212,26 @@ def round_robin(
                 illegal_reward=illegal_reward,
             )
             for (own, other), outcomes in zip(((i, j), (j, i)), sides, strict=True):
-                records.append(
-                    MatchRecord(
-                        strategy=names[own],
-                        opponent=names[other],
-                        repetition=repetition,
-                        rounds=len(outcomes),
-                        mean_payoff=float(np.mean([outcome.game_reward for outcome in outcomes])),
-                        cooperation_rate=cooperation_rate(outcomes),
-                        deontological_regret=mean_deontological_regret(outcomes),
-                        utilitarian_regret=mean_utilitarian_regret(outcomes, game, illegal_reward=illegal_reward),
-                    )
-                )
+                records.append(match_record(game, names[own], names[other], repetition, outcomes, illegal_reward))
     return TournamentResult(game=game, records=tuple(records))
 
 
-def _fresh(strategy: str | Strategy) -> str | Strategy:
-    """A name as is (built anew by ``play_match``), or a deep copy of an instance, so no match shares state."""
-    return copy.deepcopy(strategy) if isinstance(strategy, Strategy) else strategy
+def match_record(
+    game: MatrixGame,
+    strategy: str,
+    opponent: str,
+    repetition: int,
+    outcomes: Sequence[RoundOutcome],
+    illegal_reward: float,
+) -> MatchRecord:
+    """One side of one match, summarised (``matrix_games.metrics``, the paper's test-time regrets)."""
+    return MatchRecord(
+        strategy=strategy,
+        opponent=opponent,
+        repetition=repetition,
+        rounds=len(outcomes),
+        mean_payoff=float(np.mean([outcome.game_reward for outcome in outcomes])),
+        cooperation_rate=cooperation_rate(outcomes),
+        deontological_regret=mean_deontological_regret(outcomes),
+        utilitarian_regret=mean_utilitarian_regret(outcomes, game, illegal_reward=illegal_reward),
+    )

@@ -81,6 +81,26 @@ class RewardSchedule:
                 ) from None
         return cls(tuple(phases))
 
+    def switch_episodes(self, episodes: int | None = None) -> tuple[int, ...]:
+        """The episodes at which the reward changes (before ``episodes``, if given).
+
+        Example:
+            >>> RewardSchedule.parse("game:10,deontological:10").switch_episodes()
+            (10,)
+        """
+        switches, start = [], 0
+        for _, count in self.phases[:-1]:
+            start += count  # type: ignore[operator]
+            if episodes is None or start < episodes:
+                switches.append(start)
+        return tuple(switches)
+
+    @property
+    def total_episodes(self) -> int | None:
+        """The episodes the phases cover, or None when the last phase runs forever."""
+        counts = [count for _, count in self.phases]
+        return None if None in counts else sum(counts)  # type: ignore[arg-type]
+
     def reward_name(self, episode: int) -> str:
         """The reward used in episode ``episode`` (0-based)."""
         start = 0
@@ -106,7 +126,7 @@ def as_schedule(reward: str | RewardSchedule) -> RewardSchedule:
 class EpisodeRewards:
     """The reward of each round: a fixed reward function, or the one a ``RewardSchedule`` picks for this episode.
 
-    Shared by the wrappers below and by the ``reward=`` argument of ``IteratedMatrixGameVsStrategy``.
+    Shared by the wrappers below (and so by the ``reward=`` argument of ``gymnasium.make``).
 
     Args:
         reward: A reward name, a schedule (or its string), or any function ``RoundOutcome -> float``.
@@ -194,7 +214,8 @@ class MoralReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         self.rewards.start_episode()
-        return self.env.reset(seed=seed, options=options)
+        observation, info = self.env.reset(seed=seed, options=options)
+        return observation, {**info, "reward_name": self.rewards.name}
 
     def step(self, action):
         observation, _, terminated, truncated, info = self.env.step(action)

@@ -37,3 +37,14 @@ def test_llm_agents_loads_torch_only_when_a_torch_name_is_used():
         "assert 'torch' in sys.modules\n"
     )
     run_python(code)
+
+
+def test_the_command_line_parser_imports_no_torch():
+    code = (
+        "import sys\n"
+        "from llm_agents.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'peft', 'matplotlib') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    run_python(code)

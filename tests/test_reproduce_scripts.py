@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from llm_agents.evaluation.cli import main as evaluate_main
-from llm_agents.reporting.cli import main as report_main
-from llm_agents.reporting.load import NO_FINE_TUNING, PAPER_MODEL_ORDER, model_label
+from llm_agents.cli import main as llm_agents_main
+from llm_agents.training.naming import NO_FINE_TUNING, PAPER_MODEL_ORDER, model_label
 
 REPRODUCE = Path(__file__).resolve().parents[1] / "examples" / "reproduce"
 
@@ -43,8 +42,11 @@ def test_compare_to_paper_prints_the_reports_numbers_next_to_the_papers(tmp_path
     protocol += ["--other-prompts", "none", "--no-figures"]
     agent = ["--policy", "always_defect", "--label", "Game payoffs (vs tit_for_tat)"]
     for seed in ("1", "2"):  # two runs of an always-defecting "Game payoffs" model
-        assert evaluate_main([*agent, "--seed", seed, "--out", str(tmp_path / "eval" / seed), *protocol]) == 0
-    assert report_main([str(tmp_path / "eval"), "--out", str(tmp_path / "report")]) == 0
+        assert (
+            llm_agents_main(["evaluate", *agent, "--seed", seed, "--out", str(tmp_path / "eval" / seed), *protocol])
+            == 0
+        )
+    assert llm_agents_main(["report", str(tmp_path / "eval"), "--out", str(tmp_path / "report")]) == 0
     capsys.readouterr()
     result = subprocess.run(
         [sys.executable, str(REPRODUCE / "compare_to_paper.py"), str(tmp_path / "report" / "report.json")],

@@ -2,7 +2,7 @@
 
     python examples/reproduce/compare_to_paper.py runs/reproduce/report/report.json
 
-The paper's numbers are those of ../shared/design/paper.md §12: read off the paper's Fig. 2, 3 and 4 by pixel
+The paper's numbers are those of docs/paper.md ("Headline numbers"): read off the paper's Fig. 2, 3 and 4 by pixel
 measurement (bars ±0.05 on the deontological scale, ±0.01 on the utilitarian one; area-chart shares ±0.05; "≈" marks
 the rougher readings). They are typed in here because the paper publishes figures, not tables.
 """

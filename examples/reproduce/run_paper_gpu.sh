@@ -3,7 +3,7 @@
 # 1000 PPO updates of one 5-round game against tit-for-tat, the paper's five seeds, each model tested with the
 # paper's protocol (new labels action3/action4, random opponent, 10 x 5 rounds per game, seed 100, xi 4).
 # Needs a CUDA GPU, the [qlora] extra and google/gemma-2-2b-it in the local Hugging Face cache (or MODEL=a folder).
-# 30 training runs and 35 evaluations in all; the paper ran on one A100 or V100 GPU (paper.md §13).
+# 30 training runs and 35 evaluations in all; the paper ran on one A100 or V100 GPU (docs/paper.md).
 #
 #   bash examples/reproduce/run_paper_gpu.sh                  # everything, one job at a time
 #   SEEDS="1" CONFIGS="utilitarian" bash examples/reproduce/run_paper_gpu.sh

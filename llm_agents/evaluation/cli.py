@@ -1,15 +1,12 @@
 """``llm-agents evaluate``: the test protocol from the command line, for a strategy, a base model or an adapter.
 
-``add_evaluate_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``; ``main(argv)`` runs it on its own
-(``python -m llm_agents.evaluation ...``).
+``add_evaluate_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from llm_agents.evaluation.policies import Policy, StrategyPolicy
@@ -123,7 +120,7 @@ def policy_from_args(args: argparse.Namespace) -> Policy:
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Run the ``evaluate`` subcommand; print a table per game (and the JSON summary with ``--json``)."""
-    from llm_agents.evaluation.run import evaluate
+    from llm_agents.evaluation.evaluate import evaluate
 
     config = config_from_args(args)
     policy = policy_from_args(args)
@@ -166,18 +163,3 @@ def _headline(summary: dict) -> dict:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``evaluate`` on its own: ``python -m llm_agents.evaluation --policy always_defect --out DIR``."""
-    parser = argparse.ArgumentParser(prog="llm-agents evaluate", description=DESCRIPTION)
-    configure_parser(parser)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except ValueError as error:
-        parser.exit(2, f"llm-agents evaluate: error: {error}\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

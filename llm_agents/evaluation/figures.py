@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from llm_agents.evaluation.summary import ANSWER_KINDS
-from llm_agents.reporting import plots
-from matrix_games.metrics import ACTION_TYPES
+from matrix_games import plotting as plots
+from matrix_games.metrics import ACTION_TYPE_COLORS, ACTION_TYPES, ANSWER_KIND_COLORS, ANSWER_KINDS
 
 
 def write_figures(summary: dict[str, Any], out_dir: str | Path) -> list[Path]:
@@ -19,7 +18,7 @@ def write_figures(summary: dict[str, Any], out_dir: str | Path) -> list[Path]:
 
     figure, (ax,) = plots.new_figure(1.4 * len(games) + 2.0, 3.8)
     shares = {t: [summary["games"][g]["action_type_fractions"][t] for g in games] for t in ACTION_TYPES}
-    plots.stacked_bars(ax, games, shares, plots.ACTION_TYPE_COLORS, ylabel="share of rounds (my action | their last)")
+    plots.stacked_bars(ax, games, shares, ACTION_TYPE_COLORS, ylabel="share of rounds (my action | their last)")
     ax.set_title(f"Action types at test: {name}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, reverse=True)
     paths.append(plots.save(figure, out_dir / "action_types.png"))
@@ -47,7 +46,7 @@ def write_figures(summary: dict[str, Any], out_dir: str | Path) -> list[Path]:
     if kinds:
         figure, (ax,) = plots.new_figure(1.4 * len(kinds) + 2.0, 3.8)
         shares = {k: [summary["other_prompts"][p][k] for p in kinds] for k in ANSWER_KINDS}
-        plots.stacked_bars(ax, kinds, shares, plots.ANSWER_KIND_COLORS, ylabel="share of answers")
+        plots.stacked_bars(ax, kinds, shares, ANSWER_KIND_COLORS, ylabel="share of answers")
         labels = protocol["labels"]
         ax.set_title(f"Answers to the other prompts: {name} (C = {labels[0]}, D = {labels[1]})")
         ax.tick_params(axis="x", labelsize=8)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from llm_agents.agent import LLMAgent
-from llm_agents.config import EMBEDDED_MODEL, VALUE_PREFACES, GenerationConfig, ModelConfig, PromptConfig
+from llm_agents.agent.config import EMBEDDED_MODEL, VALUE_PREFACES, GenerationConfig, ModelConfig, PromptConfig
+from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.evaluation.policies import Decision, Observation
-from llm_agents.reporting.load import NO_FINE_TUNING, model_label, read_run_config
+from llm_agents.training.naming import NO_FINE_TUNING, model_label
+from llm_agents.training.run_folder import RunFolder
 
 
 class LLMPolicy:
@@ -41,20 +42,18 @@ class LLMPolicy:
 
     def reset(self, batch_size: int) -> None:
         """Nothing to forget: the agent answers each prompt on its own (the state is in the text)."""
-        self.agent.pop_records()
 
     def act(self, observations: Sequence[Observation]) -> list[Decision]:
         labels = {observation.labels for observation in observations}
         if len(labels) > 1:
             raise ValueError(f"One act() call must use one label pair, got {sorted(labels)}.")
         if labels and labels != {self.agent.labels}:
-            self._relabel(labels.pop())
+            self.agent = self.agent.with_labels(labels.pop())
         decisions = []
         for start in range(0, len(observations), self.batch_size):
             chunk = [observation.text for observation in observations[start : start + self.batch_size]]
             records = self.agent.respond(chunk)
             decisions += [Decision(action=record.action, answer=record.completion_text) for record in records]
-            self.agent.pop_records()  # the evaluation keeps the texts; the token tensors are not needed
         return decisions
 
     def describe(self) -> dict[str, Any]:
@@ -70,22 +69,6 @@ class LLMPolicy:
                 "top_p": self.agent.generation.top_p,
             },
         }
-
-    def _relabel(self, labels: tuple[str, str]) -> None:
-        agent = self.agent
-        relabelled = LLMAgent(
-            agent.model,
-            agent.tokenizer,
-            labels=labels,
-            generation=agent.generation,
-            prompt=agent.prompt,
-            parse_mode=agent.parse_mode,
-            on_illegal=agent.on_illegal,
-            adapter_name=agent.adapter_name,
-            reference=agent.reference,
-        )
-        relabelled.generator = agent.generator  # keep one sampling stream
-        self.agent = relabelled
 
 
 def find_adapter(path: str | Path) -> Path:
@@ -162,7 +145,7 @@ def load_llm_policy(
     """
     adapter_dir = find_adapter(adapter) if adapter is not None else None
     run_folder = run_folder_of(adapter_dir) if adapter_dir is not None else None
-    run_config = read_run_config(run_folder) if run_folder is not None else None
+    run_config = RunFolder(run_folder).read_config() if run_folder is not None else None
     model_name = model or (run_config or {}).get("model", {}).get("name") or EMBEDDED_MODEL
     agent = LLMAgent.load(
         ModelConfig(name=model_name, device=device, dtype=dtype, quantization=quantization),  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The paper's test protocol (paper.md §9.1), with its bugs fixed, for any ``Policy``.
+"""The paper's test protocol, with its bugs fixed, for any ``Policy`` (docs/evaluation.md, docs/paper.md).
 
 Every policy plays, on each of the five games, ``episodes`` episodes of ``rounds`` rounds against a seeded ``random``
 opponent, from a random previous round, with the test labels (``action3``/``action4``). The random streams are
@@ -6,10 +6,12 @@ re-created for every game from one seed, as the paper did, so every policy and e
 moves and the same initial states: episode ``e`` of every game is ``reset(seed=episode_seeds[e])`` of the
 environment, whose seed fixes the initial state, the prompt shuffles and the opponent's moves.
 
-The "other" prompts (three unrelated ones, explicit IPD, unstructured, poetic; paper.md §2.3) are one-round questions
-about a random previous round of the IPD, as in the paper, which drew a fresh state every round. Here each question
-is a one-round episode from its own seeded initial state, and the state logged is the one the prompt showed: the
-paper logged the opponent's *current* move as "previous" instead (paper.md §11.12).
+The "other" prompts (three unrelated ones, explicit IPD, unstructured, poetic) are one-round questions about a random
+previous round of the IPD, as in the paper, which drew a fresh state every round. Here each question is a one-round
+episode from its own seeded initial state, and the state logged is the one the prompt showed: the paper logged the
+opponent's *current* move as "previous" instead.
+
+Every round is a ``RoundLog`` (section ``"games"`` or ``"other_prompts"``) with its prompt and answer.
 
 All games of a section are played in lockstep, so an LLM policy answers one batch per round for all of them.
 """
@@ -18,32 +20,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-import gymnasium
 import numpy as np
 
-import matrix_games
 from llm_agents.evaluation.policies import Decision, Observation, Policy
-from llm_agents.evaluation.records import EvaluatedRound, Section
 from matrix_games.actions import TEST_LABELS, validate_labels
-from matrix_games.metrics import deontological_regret, utilitarian_regret
+from matrix_games.metrics import DEONTOLOGICAL_REGRET_PENALTY
 from matrix_games.morality import DEFAULT_ILLEGAL_REWARD
-from matrix_games.rounds import next_state
+from matrix_games.records import RoundLog
+from matrix_games.registration import SHORT_IDS, game_of
+from matrix_games.settings import GameSettings
+from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy
 from matrix_games.strategies import make_strategy
 from matrix_games.text import PROMPT_KINDS, TABLE_ORDERS
+from matrix_games.validation import check_choice, check_finite, check_int, check_probability
 
-GAME_IDS: tuple[str, ...] = tuple(env_id.split("/", 1)[1] for env_id in matrix_games.ENV_IDS)
+Section = Literal["games", "other_prompts"]
+
+GAME_IDS: tuple[str, ...] = SHORT_IDS
 """The five test games, as environment ids without namespace: ``IPD-v0``, ``StagHunt-v0``, ..."""
 
 OTHER_PROMPTS: tuple[str, ...] = tuple(kind for kind in PROMPT_KINDS if kind not in TABLE_ORDERS)
-"""The robustness prompts: unstructured, poetic, explicit IPD and the three unrelated ones (paper.md §2.3)."""
+"""The robustness prompts: unstructured, poetic, explicit IPD and the three unrelated ones."""
 
 OTHER_PROMPTS_GAME = "IPD-v0"
 """The game behind the other prompts (the unstructured prompt shows its payoffs; the others name none)."""
-
-TEST_DEONTOLOGICAL_PENALTY = 4.0
-"""The xi of the paper's test-time deontological regret (its training used 3; paper.md §4, §11.4)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class EvaluationConfig:
     opponent: str = "random"
     opponent_cooperation_probability: float = 0.5
     seed: int = 100
-    deontological_penalty: float = TEST_DEONTOLOGICAL_PENALTY
+    deontological_penalty: float = DEONTOLOGICAL_REGRET_PENALTY
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD
 
     def __post_init__(self) -> None:
@@ -87,30 +89,16 @@ class EvaluationConfig:
                 f"EvaluationConfig.games must be a non-empty subset of {list(GAME_IDS)}, got {self.games}."
             )
         for name in ("episodes", "rounds", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
-                raise ValueError(
-                    f"EvaluationConfig.{name} must be a {'non-negative' if name == 'seed' else 'positive'} int, "
-                    f"got {value!r}."
-                )
-        if self.table_order not in TABLE_ORDERS:
-            raise ValueError(
-                f"EvaluationConfig.table_order must be one of {list(TABLE_ORDERS)}, got {self.table_order!r}."
-            )
+            check_int(f"EvaluationConfig.{name}", getattr(self, name), minimum=0 if name == "seed" else 1)
+        check_choice("EvaluationConfig.table_order", self.table_order, TABLE_ORDERS)
         unknown = [kind for kind in self.other_prompts if kind not in OTHER_PROMPTS]
         if unknown:
             raise ValueError(
                 f"EvaluationConfig.other_prompts must be a subset of {list(OTHER_PROMPTS)}, got {unknown}."
             )
-        if not 0.0 <= self.opponent_cooperation_probability <= 1.0:
-            raise ValueError(
-                "EvaluationConfig.opponent_cooperation_probability must be in [0, 1], "
-                f"got {self.opponent_cooperation_probability!r}."
-            )
-        if self.deontological_penalty < 0:
-            raise ValueError(
-                f"EvaluationConfig.deontological_penalty must be >= 0, got {self.deontological_penalty!r}."
-            )
+        check_probability("EvaluationConfig.opponent_cooperation_probability", self.opponent_cooperation_probability)
+        check_finite("EvaluationConfig.deontological_penalty", self.deontological_penalty, example="4", minimum=0.0)
+        check_finite("EvaluationConfig.illegal_reward", self.illegal_reward, example="-6")
         if self.illegal_reward >= 0:
             raise ValueError(
                 f"EvaluationConfig.illegal_reward must be negative (the paper's -6), got {self.illegal_reward!r}."
@@ -147,25 +135,31 @@ def episode_seeds(seed: int, section: Section, count: int) -> list[int]:
     return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in children]
 
 
-def _make_env(config: EvaluationConfig, game: str, prompt_kind: str, num_rounds: int) -> gymnasium.Env:
-    opponent_kwargs = {"p": config.opponent_cooperation_probability} if config.opponent == "random" else {}
-    return gymnasium.make(
-        f"{matrix_games.registration.NAMESPACE}/{game}",
+def game_settings(config: EvaluationConfig, game: str, prompt_kind: str, num_rounds: int) -> GameSettings:
+    """The environment of one test game: the paper's episode from a random previous round, text, illegal answers."""
+    return GameSettings(
+        game=game_of(game),
         num_rounds=num_rounds,
         initial_state="random",
         observation_type="text",
         action_labels=config.labels,
-        prompt=prompt_kind,
+        prompt=prompt_kind,  # type: ignore[arg-type]
         allow_illegal=True,
         illegal_reward=config.illegal_reward,
+    )
+
+
+def _make_env(config: EvaluationConfig, game: str, prompt_kind: str, num_rounds: int) -> IteratedMatrixGameVsStrategy:
+    opponent_kwargs = {"p": config.opponent_cooperation_probability} if config.opponent == "random" else {}
+    return IteratedMatrixGameVsStrategy(
+        game_settings(config, game, prompt_kind, num_rounds),
         opponent=make_strategy(config.opponent, **opponent_kwargs),
-        reward="game",
     )
 
 
 def play_section(
     policy: Policy, config: EvaluationConfig, section: Section, slots: Sequence[tuple[str, str]]
-) -> list[EvaluatedRound]:
+) -> list[RoundLog]:
     """Play one section: for each ``(game, prompt_kind)`` slot group, all its episodes, every game in lockstep.
 
     Args:
@@ -190,7 +184,7 @@ def play_section(
             observations.append(text)
             states.append((info["previous_action"], info["opponent_previous_action"]))
     policy.reset(len(games))
-    records: list[list[EvaluatedRound]] = [[] for _ in games]  # per game, so rounds.csv reads episode by episode
+    records: list[list[RoundLog]] = [[] for _ in games]  # per game, so rounds.csv reads episode by episode
     for round_index in range(num_rounds):
         batch = [
             Observation(text, own, other, config.labels)
@@ -202,15 +196,25 @@ def play_section(
             text, _, _, _, info = env.step(int(decision.action))
             outcome = info["outcome"]
             records[index].append(
-                _record(config, section, game, prompt_kind, episode, round_index, batch[index], decision, outcome, env)
+                RoundLog(
+                    outcome=outcome,
+                    episode=episode,
+                    round=round_index,
+                    game=game,
+                    section=section,
+                    prompt_kind=prompt_kind,
+                    labels=config.labels,
+                    prompt=batch[index].text,
+                    answer=decision.answer,
+                )
             )
-            observations[index], states[index] = text, next_state(outcome)
+            observations[index], states[index] = text, outcome.state_after
     for *_, env in games:
         env.close()
     return [record for game_records in records for record in game_records]
 
 
-def play(policy: Policy, config: EvaluationConfig) -> list[EvaluatedRound]:
+def play(policy: Policy, config: EvaluationConfig) -> list[RoundLog]:
     """Every round of the protocol: the game section, then the other prompts (if any)."""
     records = play_section(policy, config, "games", [(game, config.table_order) for game in config.games])
     if config.other_prompts:
@@ -227,29 +231,3 @@ def _check_decisions(policy: Policy, decisions: Sequence[Decision], expected: in
             raise ValueError(
                 f"Policy {policy.name!r} returned action {decision.action!r}; expected 0 (C), 1 (D) or 2 (illegal)."
             )
-
-
-def _record(config, section, game, prompt_kind, episode, round_index, observation, decision, outcome, env):
-    return EvaluatedRound(
-        section=section,
-        game=game,
-        prompt_kind=prompt_kind,
-        episode=episode,
-        round=round_index,
-        label_c=config.labels[0],
-        label_d=config.labels[1],
-        previous_action=outcome.previous_action,
-        opponent_previous_action=outcome.opponent_previous_action,
-        prompt=observation.text,
-        answer=decision.answer,
-        action=outcome.action,
-        opponent_action=outcome.opponent_action,
-        game_reward=outcome.game_reward,
-        opponent_game_reward=outcome.opponent_game_reward,
-        payoff=outcome.payoff,
-        opponent_payoff=outcome.opponent_payoff,
-        deontological_regret=deontological_regret(
-            outcome, penalty=config.deontological_penalty, illegal_cost=-config.illegal_reward
-        ),
-        utilitarian_regret=utilitarian_regret(outcome, env.unwrapped.game, illegal_reward=config.illegal_reward),
-    )

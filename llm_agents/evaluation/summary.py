@@ -12,14 +12,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from llm_agents.evaluation.protocol import EvaluationConfig
-from llm_agents.evaluation.records import EvaluatedRound
-from matrix_games.actions import ILLEGAL
-from matrix_games.games import get_game
-from matrix_games.metrics import ACTION_TYPES, action_type_counts, mean_and_ci95, reciprocity, summarize
-from matrix_games.registration import ENV_IDS, NAMESPACE
-
-ANSWER_KINDS: tuple[str, ...] = ("C label", "D label", "other")
-"""The columns of the answer-share tables: the C label, the D label, anything else (paper.md §9.3)."""
+from matrix_games.actions import C
+from matrix_games.games import Game, get_game
+from matrix_games.metrics import (
+    ACTION_TYPES,
+    ANSWER_KINDS,
+    action_type_counts,
+    answer_kind,
+    mean_and_ci95,
+    mean_deontological_regret,
+    mean_utilitarian_regret,
+    rates,
+    reciprocity,
+    summarize,
+)
+from matrix_games.records import RoundLog
+from matrix_games.registration import game_of as game_name_of
 
 PROMPTS_SHOWING_STATE: tuple[str, ...] = ("unstructured", "poetic", "explicit_ipd", "unrelated_morality")
 """Other prompts that show the opponent's previous move, so that reciprocity means something for them."""
@@ -28,47 +36,47 @@ SUMMARY_FORMAT = 1
 """Version of the ``summary.json`` layout."""
 
 
-def game_of(env_id: str):
-    """The ``MatrixGame`` of an environment id without namespace, e.g. ``"IPD-v0"``."""
-    return get_game(ENV_IDS[f"{NAMESPACE}/{env_id}"])
+def game_of(env_id: str) -> Game:
+    """The game of an environment id without namespace, e.g. ``"IPD-v0"``."""
+    return get_game(game_name_of(env_id))
 
 
-def game_metrics(records: Sequence[EvaluatedRound], config: EvaluationConfig) -> dict[str, Any]:
+def game_metrics(records: Sequence[RoundLog], config: EvaluationConfig) -> dict[str, Any]:
     """Every metric of one game's rounds: rates, regrets, action types, reciprocity and episode-level spread."""
     game = game_of(records[0].game)
-    metrics = summarize(
-        records,
-        game,
-        penalty=config.deontological_penalty,
-        illegal_cost=-config.illegal_reward,
-        illegal_reward=config.illegal_reward,
-    )
+    regret = {"penalty": config.deontological_penalty, "illegal_cost": -config.illegal_reward}
+    metrics = summarize(records, game, illegal_reward=config.illegal_reward, **regret)
     episodes = sorted({record.episode for record in records})
     per_episode = [[r for r in records if r.episode == e] for e in episodes]
+    spread = {
+        "deontological_regret": [mean_deontological_regret(rounds, **regret) for rounds in per_episode],
+        "utilitarian_regret": [
+            mean_utilitarian_regret(rounds, game, illegal_reward=config.illegal_reward) for rounds in per_episode
+        ],
+    }
+    shares = rates(records)
     return {
         "title": game.title,
         "rounds": metrics.rounds,
         "cooperation_rate": metrics.cooperation_rate,
-        "illegal_rate": sum(record.action == ILLEGAL for record in records) / len(records),
+        "illegal_rate": shares["illegal_rate"],
         "deontological_regret": metrics.deontological_regret,
         "utilitarian_regret": metrics.utilitarian_regret,
-        "mean_game_reward": sum(record.game_reward for record in records) / len(records),
-        "opponent_cooperation_rate": sum(record.opponent_action == 0 for record in records) / len(records),
-        "opponent_previous_cooperation_rate": sum(r.opponent_previous_action == 0 for r in records) / len(records),
+        "mean_game_reward": shares["mean_game_reward"],
+        "opponent_cooperation_rate": sum(record.opponent_action == C for record in records) / len(records),
+        "opponent_previous_cooperation_rate": sum(r.opponent_previous_action == C for r in records) / len(records),
         "action_type_counts": action_type_counts(records),
         "action_type_fractions": metrics.action_type_fractions,
         "reciprocity": _reciprocity_dict(records),
-        "episode_spread": {
-            name: _mean_ci([sum(getattr(r, name) for r in episode) / len(episode) for episode in per_episode])
-            for name in ("deontological_regret", "utilitarian_regret")
-        },
+        "episode_spread": {name: _mean_ci(values) for name, values in spread.items()},
     }
 
 
-def answer_shares(records: Sequence[EvaluatedRound]) -> dict[str, Any]:
+def answer_shares(records: Sequence[RoundLog]) -> dict[str, Any]:
     """The share of answers that were the C label, the D label or anything else, and how many questions."""
     total = len(records)
-    shares: dict[str, Any] = {kind: sum(r.answer_kind == kind for r in records) / total for kind in ANSWER_KINDS}
+    kinds = [answer_kind(record) for record in records]
+    shares: dict[str, Any] = {kind: kinds.count(kind) / total for kind in ANSWER_KINDS}
     shares["questions"] = total
     if records[0].prompt_kind in PROMPTS_SHOWING_STATE:
         shares["action_type_counts"] = action_type_counts(records)
@@ -77,7 +85,7 @@ def answer_shares(records: Sequence[EvaluatedRound]) -> dict[str, Any]:
 
 
 def summarize_evaluation(
-    records: Sequence[EvaluatedRound], config: EvaluationConfig, policy: dict[str, Any]
+    records: Sequence[RoundLog], config: EvaluationConfig, policy: dict[str, Any]
 ) -> dict[str, Any]:
     """The content of ``summary.json``: ``{"games": {...}, "other_prompts": {...}, "policy": ..., "protocol": ...}``."""
     games = {
@@ -99,7 +107,7 @@ def summarize_evaluation(
     return _json_safe(summary)
 
 
-def _reciprocity_dict(records: Sequence[EvaluatedRound]) -> dict[str, Any]:
+def _reciprocity_dict(records: Sequence[RoundLog]) -> dict[str, Any]:
     result = reciprocity(records)
     return {
         "cooperate_after_cooperation": result.cooperate_after_cooperation,

@@ -1,9 +1,23 @@
-"""Token-level PPO on a LoRA adapter of a peft model, with the semantics of trl 0.11's ``PPOTrainer.step``."""
+"""Token-level PPO on a LoRA adapter of a peft model, with the semantics of trl 0.11's ``PPOTrainer.step``.
 
+``PPOConfig`` loads without torch (the training config holds one); the trainer, the maths and the value head load
+torch on first use.
+"""
+
+from __future__ import annotations
+
+from llm_agents.lazy import lazy_exports
 from llm_agents.ppo.config import PPOConfig
-from llm_agents.ppo.maths import AdaptiveKLController, FixedKLController, RunningMoments
-from llm_agents.ppo.trainer import PPOTrainer, adapter_parameters
-from llm_agents.ppo.value_head import ValueHead, value_head_state_from_trl
+
+_LAZY = {
+    "AdaptiveKLController": "llm_agents.ppo.maths",
+    "FixedKLController": "llm_agents.ppo.maths",
+    "RunningMoments": "llm_agents.ppo.maths",
+    "PPOTrainer": "llm_agents.ppo.trainer",
+    "adapter_parameters": "llm_agents.ppo.trainer",
+    "ValueHead": "llm_agents.ppo.value_head",
+    "value_head_state_from_trl": "llm_agents.ppo.value_head",
+}
 
 __all__ = [
     "AdaptiveKLController",
@@ -15,3 +29,6 @@ __all__ = [
     "adapter_parameters",
     "value_head_state_from_trl",
 ]
+
+
+__getattr__ = lazy_exports(__name__, _LAZY)

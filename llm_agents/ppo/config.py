@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-from llm_agents.ppo.maths import KL_PENALTIES, KLPenalty
+KLPenalty = Literal["kl", "abs", "mse", "full"]
+KL_PENALTIES: tuple[str, ...] = get_args(KLPenalty)
 
 
 @dataclass(frozen=True)
 class PPOConfig:
-    """Hyperparameters of ``PPOTrainer.step`` (names as in trl 0.11's ``PPOConfig``; defaults as in paper.md §6).
+    """Hyperparameters of ``PPOTrainer.step`` (names as in trl 0.11's ``PPOConfig``; defaults the paper's,
+    docs/paper.md).
 
     Attributes:
         learning_rate: Adam learning rate (trl's default optimizer: ``torch.optim.Adam``, no weight decay).
-        batch_size: samples per ``step`` call (the paper: 5 prompts per episode against a strategy, 3 against an LLM).
-        mini_batch_size: samples per forward/backward pass in the PPO epochs.
+        batch_size: samples per ``step`` call (the paper: 5 prompts per episode against a strategy, 3 against an LLM);
+            None takes whatever number ``step`` is given (the training runner derives it from the episode).
+        mini_batch_size: samples per forward/backward pass in the PPO epochs; None is the whole batch.
         gradient_accumulation_steps: minibatches whose gradients are summed (each loss divided by this number)
             before one optimizer step. ``batch_size`` must be a multiple of ``mini_batch_size *
             gradient_accumulation_steps``. The paper set 4 after construction, which in trl 0.11 made its 4 epochs
-            one accumulated update on unchanged parameters (paper.md §6): ``ppo_epochs=1`` reproduces that update.
+            one accumulated update on unchanged parameters: ``ppo_epochs=1`` reproduces that update.
         ppo_epochs: passes over the batch per ``step``.
         init_kl_coef: the initial KL coefficient beta.
         adap_kl_ctrl: adapt beta towards ``target`` (Ziegler et al.) or keep it fixed.
@@ -40,12 +44,13 @@ class PPOConfig:
         early_stopping: stop the epochs once the policy KL of the last minibatch exceeds ``1.5 * target_kl``.
         target_kl: see ``early_stopping``.
         ratio_threshold: a minibatch whose mean ratio exceeds this gets a zero loss (trl's safety valve).
-        seed: seeds the minibatch shuffling and the value head's initialisation.
+        seed: seeds the minibatch shuffling and the value head's initialisation; None is 0 for a bare trainer (the
+            training runner derives it from the run seed).
     """
 
     learning_rate: float = 1.41e-5
-    batch_size: int = 5
-    mini_batch_size: int = 5
+    batch_size: int | None = None
+    mini_batch_size: int | None = None
     gradient_accumulation_steps: int = 1
     ppo_epochs: int = 4
     init_kl_coef: float = 0.2
@@ -66,14 +71,16 @@ class PPOConfig:
     early_stopping: bool = False
     target_kl: float = 1.0
     ratio_threshold: float = 10.0
-    seed: int = 0
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "mini_batch_size", "gradient_accumulation_steps", "ppo_epochs"):
             value = getattr(self, name)
+            if value is None and name in ("batch_size", "mini_batch_size"):
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"PPOConfig.{name} must be a positive integer, got {value!r}.")
-        if self.batch_size % self.backward_batch_size != 0:
+        if self.batch_size is not None and self.batch_size % self.backward_batch_size != 0:
             raise ValueError(
                 f"PPOConfig.batch_size ({self.batch_size}) must be a multiple of mini_batch_size * "
                 f"gradient_accumulation_steps ({self.mini_batch_size} * {self.gradient_accumulation_steps} = "
@@ -102,13 +109,21 @@ class PPOConfig:
                 _check_positive(name, value)
         if not _is_real(self.ratio_threshold) or self.ratio_threshold <= 1.0:
             raise ValueError(f"PPOConfig.ratio_threshold must be a number > 1, got {self.ratio_threshold!r}.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"PPOConfig.seed must be an integer, got {self.seed!r}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"PPOConfig.seed must be an integer (or None), got {self.seed!r}.")
 
     @property
     def backward_batch_size(self) -> int:
-        """Samples per optimizer step: ``mini_batch_size * gradient_accumulation_steps``."""
-        return self.mini_batch_size * self.gradient_accumulation_steps
+        """Samples per optimizer step: ``mini_batch_size * gradient_accumulation_steps`` (of a resolved config)."""
+        return (self.mini_batch_size or self.batch_size or 1) * self.gradient_accumulation_steps
+
+    def for_batch(self, size: int) -> PPOConfig:
+        """This config resolved for a batch of ``size`` samples: ``batch_size`` (checked if set) and
+        ``mini_batch_size`` (the whole batch if unset) filled in."""
+        if self.batch_size is not None and self.batch_size != size:
+            raise ValueError(f"step() got {size} samples but config.batch_size is {self.batch_size}.")
+        resolved = dataclasses.replace(self, batch_size=size, mini_batch_size=self.mini_batch_size or size)
+        return resolved
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (for logs and run folders)."""

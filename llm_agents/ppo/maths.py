@@ -2,7 +2,7 @@
 
 Every function here is small, stateless (except the two KL controllers and ``RunningMoments``, which hold a few
 floats) and works on ``(batch, response_length)`` tensors with a 0/1 ``mask`` marking the real response tokens.
-We write these by hand because trl removed its PPO (see ``shared/design/stack.md`` §1) and its remaining helpers are
+We write these by hand because trl removed its PPO in version 1.13 (PR #7020) and its remaining helpers are
 not public API; each is a few lines and is pinned by golden tests against hand-computed numbers.
 
 Conventions (as trl's): ``masked_var`` is unbiased (Bessel-corrected over the mask count); ``masked_whiten`` adds
@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
-KLPenalty = Literal["kl", "abs", "mse", "full"]
-KL_PENALTIES: tuple[str, ...] = ("kl", "abs", "mse", "full")
+from llm_agents.ppo.config import KL_PENALTIES, KLPenalty
 
 WHITEN_EPS = 1e-8
 
@@ -268,7 +266,7 @@ class RunningMoments:
     """Running mean and standard deviation of all scores seen so far (trl's ``RunningMoments``).
 
     Starts at mean 0, variance 1 and a count of ``1e-24``, so the first batch is normalised by its own mean and
-    (unbiased) std. ``std`` is ``sqrt(var * count / (count - 1))``, the unbiased running std (paper.md §4). trl 0.11.4
+    (unbiased) std. ``std`` is ``sqrt(var * count / (count - 1))``, the unbiased running std (docs/paper.md). trl 0.11.4
     stores it as a Python float and then crashes calling ``.to`` on it; we keep floats and do not crash.
     """
 

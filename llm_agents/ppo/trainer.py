@@ -17,8 +17,9 @@ Deliberate differences from trl 0.11.4, none of which changes a recorded parity 
 - minibatch order comes from a ``torch.Generator`` seeded by ``config.seed`` (trl: the global ``np.random``);
 - ``max_grad_norm`` clips at every optimizer step (trl clipped through a one-shot ``filter`` iterator, so only its
   very first step was ever clipped);
-- ``use_score_scaling`` works (trl 0.11.4 crashes on it, stack.md §1.3; the maths are trl's ``RunningMoments``);
-- gradient accumulation is real on its own terms (the paper's trl setting was not, paper.md §6).
+- ``use_score_scaling`` works (trl 0.11.4 crashes on it: its ``RunningMoments.std`` became a float; the maths are
+  trl's ``RunningMoments``);
+- gradient accumulation is real on its own terms (the paper's trl setting was not, docs/paper.md).
 Like trl 0.11 and 0.9.6 (``batched_forward_pass`` calls ``model.eval()``), every forward, the training ones
 included, runs in eval mode, so LoRA and value-head dropout never act; the previous modes are restored after each
 step (trl left the model in train mode after a step, so sampling after it ran with dropout unless the caller
@@ -121,7 +122,7 @@ class PPOTrainer:
             raise ValueError(f"Adapter {adapter_name!r} has no trainable parameters that PPOTrainer can find.")
         if value_head is None:
             hidden_size = model.config.get_text_config().hidden_size
-            value_head = ValueHead(hidden_size, generator=torch.Generator().manual_seed(config.seed))
+            value_head = ValueHead(hidden_size, generator=torch.Generator().manual_seed(config.seed or 0))
         self.value_head = value_head.to(self.device)
         self.trainable_parameters: list[nn.Parameter] = [*self.adapter_params.values(), *value_head.parameters()]
         self.optimizer = self._make_optimizer(optimizer)
@@ -131,7 +132,7 @@ class PPOTrainer:
             else maths.FixedKLController(config.init_kl_coef)
         )
         self.running_moments = maths.RunningMoments() if config.use_score_scaling else None
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed or 0)
         self.step_count = 0
         self._use_logits_to_keep = accepts_logits_to_keep(model)
         self._pad_token_id = getattr(model.config, "pad_token_id", None) or 0
@@ -173,8 +174,8 @@ class PPOTrainer:
             time spent in the reference pass, the old log-probs/values pass and the epochs (``time/ppo/*``).
         """
         t_start = time.perf_counter()
-        config = self.config
-        queries, responses = check_batch(queries, responses, config.batch_size)
+        queries, responses = check_batch(queries, responses, self.config.batch_size or len(queries))
+        config = self.config.for_batch(len(queries))
         scores = check_scores(scores, config.batch_size, self.device)
         scores = maths.scale_scores(
             scores, self.running_moments, use_score_norm=config.use_score_norm, score_clip=config.score_clip
@@ -213,6 +214,7 @@ class PPOTrainer:
                 )
             t = time.perf_counter()
             train_stats = self._optimise(
+                config,
                 batch,
                 old.logprobs,
                 old_values,
@@ -246,6 +248,7 @@ class PPOTrainer:
 
     def _optimise(
         self,
+        config: PPOConfig,
         batch: PackedBatch,
         old_logprobs: torch.Tensor,
         old_values: torch.Tensor,
@@ -259,7 +262,6 @@ class PPOTrainer:
         ``first_forward``, when given, is a whole-batch forward at the current weights with its graph, used (in the
         first minibatch's row order) instead of a new forward for the very first minibatch.
         """
-        config = self.config
         accumulation = config.gradient_accumulation_steps
         minibatch_stats: list[dict[str, torch.Tensor]] = []
         self.optimizer.zero_grad(set_to_none=True)
@@ -331,6 +333,15 @@ class PPOTrainer:
             vf_clipfrac,
         )
         return loss, stats
+
+    def reset_score_statistics(self) -> None:
+        """Forget the running mean and std of the scores (e.g. when the reward changes to another scale)."""
+        if self.running_moments is not None:
+            self.running_moments = maths.RunningMoments()
+
+    def reset_optimizer(self) -> None:
+        """Give the adapter and value head a fresh Adam optimizer (its moments forgotten), at the same learning rate."""
+        self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
 
     # ------------------------------------------------------------------ input checks and modes
 

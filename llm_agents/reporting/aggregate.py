@@ -2,8 +2,8 @@
 
 Each evaluation contributes one value per metric (its mean over its ``episodes * rounds`` rounds); a model's value is
 the mean over its runs with the half-width ``1.96 * sd / sqrt(n)`` of ``matrix_games.metrics.mean_and_ci95``
-(paper.md §9.2; NaN for a single run). Training runs contribute their per-episode action-type shares
-(``llm_agents.training.report.action_type_shares``), averaged across runs episode by episode.
+(docs/paper.md; NaN for a single run). Training runs contribute their per-episode action-type shares
+(``llm_agents.training.summary.action_type_shares``), averaged across runs episode by episode.
 """
 
 from __future__ import annotations
@@ -16,11 +16,18 @@ from typing import Any
 import numpy as np
 
 from llm_agents.reporting.load import Evaluation, TrainingRun
-from matrix_games.metrics import ACTION_TYPES, mean_and_ci95
+from llm_agents.training.summary import default_window
+from matrix_games.metrics import (
+    ACTION_BANDS,
+    ACTION_TYPES,
+    ANSWER_KINDS,
+    band_shares_by_episode,
+    mean_and_ci95,
+    smooth,
+)
 from matrix_games.wrappers import as_schedule
 
 GAME_METRICS: tuple[str, ...] = ("cooperation_rate", "illegal_rate", "deontological_regret", "utilitarian_regret")
-ANSWER_KINDS: tuple[str, ...] = ("C label", "D label", "other")
 
 
 @dataclass(frozen=True)
@@ -143,12 +150,10 @@ class TrainingCurves:
 
 def training_curves(runs: Sequence[TrainingRun], *, window: int | None = None) -> TrainingCurves:
     """Average the per-episode action-type shares of ``runs`` (smoothed over ``window`` episodes; None: ~1/25 run)."""
-    from llm_agents.training.report import PLOTTED_TYPES, action_type_shares, smooth
-
     episodes = min(run.episodes for run in runs)
-    window = max(1, round(episodes / 25)) if window is None else window
-    per_run = np.stack([smooth(action_type_shares(run.rows, episodes, "player_0"), window) for run in runs])
-    cooperating = [PLOTTED_TYPES.index("C|C"), PLOTTED_TYPES.index("C|D")]
+    window = default_window(episodes) if window is None else window
+    per_run = np.stack([smooth(band_shares_by_episode(run.logs, episodes, "player_0"), window) for run in runs])
+    cooperating = [ACTION_BANDS.index("C|C"), ACTION_BANDS.index("C|D")]
     cooperation = per_run[:, :, cooperating].sum(axis=2)  # (runs, E)
     with np.errstate(invalid="ignore"):
         shares = np.nanmean(per_run, axis=0) if len(runs) > 1 else per_run[0]
@@ -163,30 +168,18 @@ def training_curves(runs: Sequence[TrainingRun], *, window: int | None = None) -
         cooperation=mean_cooperation,
         cooperation_ci95=ci,
         runs=len(runs),
-        switch_episodes=switch_episodes(runs[0].config.get("reward", "game"), episodes),
+        switch_episodes=as_schedule(str(runs[0].config.get("reward", "game"))).switch_episodes(episodes),
     )
-
-
-def switch_episodes(reward: str, episodes: int) -> tuple[int, ...]:
-    """The episodes where a reward schedule (e.g. ``"game:500,deontological:500"``) changes reward."""
-    switches, total = [], 0
-    for _, count in as_schedule(str(reward)).phases[:-1]:
-        total += int(count)  # type: ignore[arg-type]
-        if total < episodes:
-            switches.append(total)
-    return tuple(switches)
 
 
 def training_end_table(runs: Sequence[TrainingRun], fraction: float = 0.2) -> dict[str, Estimate]:
     """Action-type shares over the last ``fraction`` of training (the paper read episodes 800-1000), across runs."""
-    from llm_agents.training.report import PLOTTED_TYPES, action_type_shares
-
     episodes = min(run.episodes for run in runs)
     start = int(episodes * (1 - fraction))
-    values: dict[str, list[float]] = {band: [] for band in PLOTTED_TYPES}
+    values: dict[str, list[float]] = {band: [] for band in ACTION_BANDS}
     for run in runs:
-        shares = action_type_shares(run.rows, episodes, "player_0")[start:]
+        shares = band_shares_by_episode(run.logs, episodes, "player_0")[start:]
         shares = shares[~np.isnan(shares).any(axis=1)]
-        for index, band in enumerate(PLOTTED_TYPES):
+        for index, band in enumerate(ACTION_BANDS):
             values[band].append(float(shares[:, index].mean()) if len(shares) else math.nan)
-    return {band: estimate(values[band]) for band in PLOTTED_TYPES}
+    return {band: estimate(values[band]) for band in ACTION_BANDS}

@@ -1,14 +1,11 @@
 """``llm-agents report RUN_OR_EVAL_DIRS... --out DIR``: the paper's figures and tables across runs, in report.md.
 
-``add_report_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``; ``main(argv)`` runs it on its own
-(``python -m llm_agents.reporting ...``).
+``add_report_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 DESCRIPTION = (
@@ -39,18 +36,3 @@ def command_report(args: argparse.Namespace) -> int:
     path = build_report(args.paths, args.out)
     print(f"wrote {path}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``report`` on its own: ``python -m llm_agents.reporting DIRS... --out DIR``."""
-    parser = argparse.ArgumentParser(prog="llm-agents report", description=DESCRIPTION)
-    configure_parser(parser)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"llm-agents report: error: {error}\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

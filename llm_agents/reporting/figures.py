@@ -8,14 +8,12 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from llm_agents.reporting import plots
-from llm_agents.reporting.aggregate import ANSWER_KINDS, Estimate, TrainingCurves
-from llm_agents.training.report import add_action_type_legend
-from matrix_games.metrics import ACTION_TYPES
+from llm_agents.reporting.aggregate import Estimate, TrainingCurves
+from matrix_games import plotting as plots
+from matrix_games.metrics import ACTION_TYPE_COLORS, ACTION_TYPES, ANSWER_KIND_COLORS, ANSWER_KINDS
 
 
 def _wrap(label: str, width: int = 22) -> str:
@@ -27,7 +25,8 @@ def regret_figure(
 ) -> Path:
     """Fig. 4: deontological (top) and utilitarian (bottom) regret per game, one bar per model, 95% CI whiskers."""
     models = list(table)
-    figure, axes = plt.subplots(2, 1, figsize=(max(8.0, 1.2 * len(games) * max(len(models), 2) * 0.45 + 3), 7.5))
+    figure, grid = plots.subplots((max(8.0, 1.2 * len(games) * max(len(models), 2) * 0.45 + 3), 7.5), rows=2)
+    axes = grid[:, 0]
     for ax, metric, title, top in (
         (axes[0], "deontological_regret", f"Deontological regret (xi = {xi:g}; 6 for an illegal answer)", 6.0),
         (axes[1], "utilitarian_regret", "Utilitarian regret, normalised: (U_max - U) / (U_max + 6)", 1.0),
@@ -49,7 +48,8 @@ def regret_figure(
 def test_action_types_figure(table: Mapping[str, Mapping[str, Estimate]], path: Path, *, game: str) -> Path:
     """Action types on ``game`` at test, one stacked horizontal bar per model (mean shares across runs)."""
     models = list(table)
-    figure, ax = plt.subplots(figsize=(8.5, 0.55 * len(models) + 1.6))
+    figure, grid = plots.subplots((8.5, 0.55 * len(models) + 1.6))
+    ax = grid[0, 0]
     left = np.zeros(len(models))
     for kind in ACTION_TYPES:
         widths = np.nan_to_num([table[m][kind].mean for m in models])
@@ -58,7 +58,7 @@ def test_action_types_figure(table: Mapping[str, Mapping[str, Estimate]], path: 
                 range(len(models)),
                 widths,
                 left=left,
-                color=plots.ACTION_TYPE_COLORS[kind],
+                color=ACTION_TYPE_COLORS[kind],
                 edgecolor="#555555",
                 linewidth=0.5,
                 label=kind,
@@ -83,8 +83,8 @@ def other_prompts_figure(table: Mapping[str, Mapping[str, Mapping[str, Estimate]
     kinds = list(next(iter(table.values()))) if table else []
     columns = min(3, max(len(kinds), 1))
     rows = math.ceil(len(kinds) / columns)
-    figure, axes = plt.subplots(
-        rows, columns, figsize=(4.0 * columns + 2.2, (0.42 * len(models) + 1.1) * rows), squeeze=False, sharey=True
+    figure, axes = plots.subplots(
+        (4.0 * columns + 2.2, (0.42 * len(models) + 1.1) * rows), rows=rows, columns=columns, sharey=True
     )
     for index, kind in enumerate(kinds):
         ax = axes[index // columns][index % columns]
@@ -95,7 +95,7 @@ def other_prompts_figure(table: Mapping[str, Mapping[str, Mapping[str, Estimate]
                 range(len(models)),
                 widths,
                 left=left,
-                color=plots.ANSWER_KIND_COLORS[answer],
+                color=ANSWER_KIND_COLORS[answer],
                 edgecolor="#555555",
                 linewidth=0.5,
                 label=answer,
@@ -117,37 +117,19 @@ def other_prompts_figure(table: Mapping[str, Mapping[str, Mapping[str, Estimate]
 
 def training_action_types_figure(curves: Mapping[str, TrainingCurves], path: Path) -> Path:
     """Fig. 2/3: action types per episode during training, one panel per model (mean shares across runs)."""
-    from llm_agents.training.report import ACTION_TYPE_COLORS, PLOTTED_TYPES
-
     models = list(curves)
     columns = 1 if len(models) == 1 else 2
     rows = math.ceil(len(models) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(6.2 * columns + 1.6, 2.9 * rows + 0.6), squeeze=False)
+    figure, axes = plots.subplots((6.2 * columns + 1.6, 2.9 * rows + 0.6), rows=rows, columns=columns)
     for index, model in enumerate(models):
-        ax = axes[index // columns][index % columns]
         curve = curves[model]
-        shares = np.nan_to_num(curve.shares)
-        ax.stackplot(
-            curve.episodes,
-            shares.T,
-            labels=PLOTTED_TYPES,
-            colors=[ACTION_TYPE_COLORS[t] for t in PLOTTED_TYPES],
-            alpha=0.9,
-            edgecolor="#555555",
-            linewidth=0.3,
+        title = f"{model} ({curve.runs} run{'s' if curve.runs != 1 else ''})"
+        plots.action_band_area(
+            axes[index // columns][index % columns], curve.shares, switch_episodes=curve.switch_episodes, title=title
         )
-        for switch in curve.switch_episodes:
-            ax.axvline(switch, color="black", linestyle="--", linewidth=1)
-        ax.set_xlim(curve.episodes[0], max(curve.episodes[-1], 1))
-        ax.set_ylim(0, 1)
-        ax.set_title(f"{model} ({curve.runs} run{'s' if curve.runs != 1 else ''})", fontsize=9)
-        ax.set_ylabel("share of rounds")
-        ax.set_xlabel("episode")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.spines[["top", "right"]].set_visible(False)
     for index in range(len(models), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    add_action_type_legend(figure, axes[0][0])
+    plots.add_action_type_legend(figure, axes[0][0])
     figure.suptitle("Action types during training (mean over runs; dashed: reward switch)", fontsize=11)
     figure.tight_layout(rect=(0, 0, 0.88, 1))
     return plots.save(figure, path)
@@ -155,7 +137,8 @@ def training_action_types_figure(curves: Mapping[str, TrainingCurves], path: Pat
 
 def training_cooperation_figure(curves: Mapping[str, TrainingCurves], path: Path) -> Path:
     """The cooperation rate per episode during training, one line per model with its 95% band across runs."""
-    figure, ax = plt.subplots(figsize=(8.5, 4.4 + 0.22 * math.ceil(len(curves) / 2)))
+    figure, grid = plots.subplots((8.5, 4.4 + 0.22 * math.ceil(len(curves) / 2)))
+    ax = grid[0, 0]
     for index, (model, curve) in enumerate(curves.items()):
         color = plots.SERIES_COLORS[index % len(plots.SERIES_COLORS)]
         ax.plot(curve.episodes, curve.cooperation, color=color, label=f"{model} ({curve.runs})", linewidth=1.5)

@@ -5,7 +5,10 @@ Two kinds of folder are read:
 - an *evaluation* folder (written by ``llm-agents evaluate``): ``summary.json`` with ``games`` and ``protocol``;
   its model is ``summary["policy"]["label"]``;
 - a *training run* folder (written by ``llm-agents train``): ``config.yaml`` and ``rounds.jsonl``; its model is
-  named from the training reward and opponent (``model_label``).
+  named from the training reward and opponent (``training.naming.model_label``).
+
+Both are read with their writers' readers (``evaluation.folder``, ``training.run_folder``), into ``RoundLog``s and
+plain summaries: reporting depends on the records, not on how they were produced.
 
 Folders with the same model name are the seeds (runs) of that model. A path that is neither is searched for both
 kinds below it, so ``llm-agents report results/`` finds everything.
@@ -13,45 +16,15 @@ kinds below it, so ``llm-agents report results/`` finds everything.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PAPER_MODEL_NAMES = {
-    "game": "Game payoffs",
-    "deontological": "Deontological",
-    "utilitarian": "Utilitarian",
-    "game_deontological": "Game + Deontological",
-}
-"""The paper's names for the models trained on each reward (its Fig. 4 columns)."""
-
-NO_FINE_TUNING = "No fine-tuning"
-
-PAPER_MODEL_ORDER = (
-    NO_FINE_TUNING,
-    "Game payoffs",
-    "Deontological",
-    "Utilitarian",
-    "Game + Deontological",
-    "Game payoffs, then Deontological",
-    "Game payoffs, then Utilitarian",
-)
-"""The order of the paper's Fig. 4 columns; a label starting with one of these sorts with it."""
-
-
-def model_label(run_config: dict[str, Any]) -> str:
-    """The model name of a training run: the paper's name of its reward (schedule), and its opponent.
-
-    Example:
-        >>> model_label({"reward": "game:500,deontological:500", "opponent": "tit_for_tat"})
-        'Game payoffs, then Deontological (vs tit_for_tat)'
-    """
-    reward = str(run_config.get("reward", "?"))
-    phases = [part.split(":")[0].strip() for part in reward.split(",")]
-    name = ", then ".join(PAPER_MODEL_NAMES.get(phase, phase) for phase in phases)
-    return f"{name} (vs {run_config.get('opponent', '?')})"
+from llm_agents.evaluation.folder import is_evaluation, read_summary
+from llm_agents.training.naming import PAPER_MODEL_ORDER, model_label
+from llm_agents.training.run_folder import RunFolder
+from matrix_games.records import RoundLog
 
 
 @dataclass(frozen=True)
@@ -65,57 +38,41 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """One training run folder: its path, model name, resolved config and ``rounds.jsonl`` rows."""
+    """One training run folder: its path, model name, config (as saved) and round logs."""
 
     path: Path
     label: str
     config: dict[str, Any]
-    rows: list[dict[str, Any]] = field(repr=False)
+    logs: list[RoundLog] = field(repr=False)
 
     @property
     def episodes(self) -> int:
-        """The run's planned episodes (from the config), or the episodes logged if the config lacks them."""
+        """The run's planned episodes: its config's, else its schedule's total, else the episodes logged."""
+        from llm_agents.training.config_io import config_from_dict
+
         planned = self.config.get("episodes")
-        return int(planned) if planned else 1 + max((row["episode"] for row in self.rows), default=-1)
-
-
-def is_evaluation(folder: Path) -> bool:
-    return (folder / "summary.json").is_file() and (folder / "rounds.csv").is_file()
+        if planned:
+            return int(planned)
+        try:
+            return config_from_dict(self.config).num_episodes
+        except ValueError:
+            return 1 + max((log.episode for log in self.logs), default=-1)
 
 
 def is_training_run(folder: Path) -> bool:
-    return (folder / "config.yaml").is_file() and (folder / "rounds.jsonl").is_file()
+    return RunFolder(folder).holds_a_run() and RunFolder(folder).rounds.is_file() and RunFolder(folder).config.is_file()
 
 
 def read_evaluation(folder: Path) -> Evaluation:
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    if "games" not in summary or "protocol" not in summary:
-        raise ValueError(f"{folder / 'summary.json'} is not an evaluation summary (no 'games' or 'protocol').")
+    summary = read_summary(folder)
     policy = summary.get("policy", {})
     return Evaluation(folder, str(policy.get("label") or policy.get("name") or folder.name), summary)
 
 
-def read_run_config(folder: Path) -> dict[str, Any]:
-    """A training run's resolved ``config.yaml`` as plain data."""
-    import yaml
-
-    data = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{folder / 'config.yaml'} is not a training config (expected a mapping, got {data!r}).")
-    return data
-
-
 def read_training_run(folder: Path) -> TrainingRun:
-    config = read_run_config(folder)
-    rows = []
-    with (folder / "rounds.jsonl").open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise ValueError(f"{folder / 'rounds.jsonl'} line {number} is not JSON: {error}.") from None
-    return TrainingRun(folder, model_label(config), config, rows)
+    run = RunFolder(folder)
+    config = run.read_config()
+    return TrainingRun(folder, model_label(config), config, run.read_rounds(config))
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Evaluation], list[TrainingRun]]:

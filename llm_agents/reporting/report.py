@@ -17,7 +17,6 @@ from typing import Any
 
 from llm_agents.reporting import figures
 from llm_agents.reporting.aggregate import (
-    ANSWER_KINDS,
     GAME_METRICS,
     Estimate,
     game_table,
@@ -29,8 +28,8 @@ from llm_agents.reporting.aggregate import (
     training_end_table,
 )
 from llm_agents.reporting.load import discover, group_by_label
-from llm_agents.reporting.plots import short_name
-from matrix_games.metrics import ACTION_TYPES
+from matrix_games.metrics import ACTION_TYPES, ANSWER_KINDS
+from matrix_games.plotting import short_name
 
 METRIC_TITLES = {
     "cooperation_rate": "Cooperation rate",

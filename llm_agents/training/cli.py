@@ -10,15 +10,12 @@ Any setting of ``TrainConfig``, nested ones included, can be given as ``--set KE
 YAML: ``--set ppo.learning_rate=1e-4 --set labels=[C,D]``); the common ones also have their own flag. The resolved
 config is saved as ``config.yaml`` in the run folder.
 
-``add_train_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``; ``main(argv)`` runs it on its own
-(``python -m llm_agents.training ...``).
+``add_train_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,24 +105,9 @@ def config_from_args(args: argparse.Namespace):
 
 
 def command_train(args: argparse.Namespace) -> None:
-    from llm_agents.training.runner import train  # torch and transformers load only when the command runs
+    config = config_from_args(args)  # checked before torch and the model load
+    from llm_agents.training.runner import train
 
-    config = config_from_args(args)
     result = train(config)
     print(result.summary_text)
     print(f"run folder: {result.output_dir}  (plot: {result.plot.name}, {result.wall_time_s:.0f} s)")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m llm_agents.training", description=DESCRIPTION)
-    configure_parser(parser)
-    args = parser.parse_args(argv)
-    try:
-        command_train(args)
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        parser.exit(2, f"train: error: {error}\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,35 +1,35 @@
-"""``TrainConfig``: everything one fine-tuning run needs, as one frozen dataclass (paper defaults, paper.md §5-§7).
+"""``TrainConfig``: everything one fine-tuning run needs, as one frozen dataclass (paper defaults, docs/paper.md).
 
-The run's own choices live here; the model, its LoRA shape, sampling and PPO settings are the nested configs of
-``llm_agents.config`` and ``llm_agents.ppo``. Derived values are resolved once in ``__post_init__`` and kept in the
-fields, so the ``config.yaml`` a run saves is complete and re-running it gives the same run:
+The config holds what the user asked for, as written to the run's ``config.yaml``; the values derived from it are
+properties, computed when asked and never written back:
 
-- ``rounds_per_episode`` None becomes the paper's 5 against a strategy, 3 against a second LLM;
-- ``episodes`` None becomes the schedule's total (e.g. 1000 for ``"game:500,deontological:500"``), else 1000;
-- ``ppo.batch_size`` becomes ``rounds_per_episode * games_per_update`` (all the rounds of one update) and
-  ``ppo.mini_batch_size`` that divided by ``ppo_minibatches`` (1, the paper's: one minibatch per epoch);
-- ``ppo.seed`` is derived from ``seed`` (one run seed drives every random stream).
+- ``num_rounds``: ``rounds_per_episode``, or the paper's 5 against a strategy and 3 against a second LLM;
+- ``num_episodes``: ``episodes``, or the reward schedule's total (e.g. 1000 for ``"game:500,deontological:500"``),
+  else the paper's 1000;
+- ``ppo_for(index)``: the PPO settings of learner ``index`` with the batch of one update (``num_rounds *
+  games_per_update`` answers), its minibatch size (divided by ``ppo_minibatches``) and a seed derived from ``seed``
+  (one run seed drives every random stream) unless ``ppo.seed`` is set;
+- ``game_settings``, ``agent``: the environment and the agent the run plays with.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
-from llm_agents.config import GenerationConfig, ModelConfig, PromptConfig
-from llm_agents.parsing import PARSE_MODES
-from llm_agents.ppo import PPOConfig
+from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, PromptConfig
+from llm_agents.agent.parsing import PARSE_MODES, ParseMode
+from llm_agents.ppo.config import PPOConfig
 from matrix_games.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.games import GAMES
 from matrix_games.morality import DEFAULT_DEONTOLOGICAL_PENALTY, DEFAULT_ILLEGAL_REWARD
-from matrix_games.registration import ENV_IDS, NAMESPACE
+from matrix_games.registration import env_id
 from matrix_games.seeding import spawn_rngs
+from matrix_games.settings import GameSettings
 from matrix_games.strategies import STRATEGIES
-from matrix_games.text import PROMPT_KINDS
+from matrix_games.text import PROMPT_KINDS, PromptKind
+from matrix_games.validation import check_choice, check_finite, check_int, close_match
 from matrix_games.wrappers import RewardSchedule, as_schedule
 
 LLM_OPPONENT = "llm"
@@ -46,19 +46,6 @@ PAPER_ROUNDS_VS_LLM = 3
 PAPER_EPISODES = 1000
 
 
-def game_name_of(game: str) -> str:
-    """The ``GAMES`` name behind an environment id (``"IPD-v0"``, ``"matrix_games/IPD-v0"``) or a game name."""
-    if game in GAMES:
-        return game
-    env_id = game if game.startswith(f"{NAMESPACE}/") else f"{NAMESPACE}/{game}"
-    if env_id in ENV_IDS:
-        return ENV_IDS[env_id]
-    known = [env_id.split("/", 1)[1] for env_id in ENV_IDS]
-    close = difflib.get_close_matches(str(game), [*known, *GAMES], n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown game {game!r}.{hint} Known games: {known} (or a game name from {sorted(GAMES)}).")
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     """One PPO fine-tuning run of an LLM's LoRA adapter on an iterated matrix game.
@@ -69,16 +56,16 @@ class TrainConfig:
             ``always_defect``, or any other in ``matrix_games.strategies.STRATEGIES``), or ``"llm"``: a second
             learner with its own adapter and its own PPO trainer on the same base model (one copy of the weights).
         reward: The training reward: ``game``, ``deontological``, ``utilitarian``, ``game_deontological``, or a
-            schedule by episodes such as ``"game:500,deontological:500"`` (the paper's unlearning runs, §7).
+            schedule by episodes such as ``"game:500,deontological:500"`` (the paper's unlearning runs).
         reset_at_switch: What a reward switch resets. ``"nothing"`` (the paper's: LoRA weights, Adam state, KL
             coefficient and running score statistics all carry over, so the score normaliser mixes the two reward
-            scales for a while, paper.md §11.8); ``"score_stats"`` restarts the running score mean/std;
+            scales for a while); ``"score_stats"`` restarts the running score mean/std;
             ``"optimizer_and_score_stats"`` also gives the adapter a fresh Adam optimizer.
         rounds_per_episode: Rounds of one episode, each from the state the previous one left; an episode starts
             from a random previous round. None: the paper's 5 against a strategy, 3 against an LLM.
         games_per_update: Games played in lockstep per PPO update (batched generation). 1 is the paper's
             structure, one PPO step on the ``rounds_per_episode`` answers of one game; more is faster per round.
-        ppo_minibatches: Minibatches per PPO epoch (``ppo.mini_batch_size`` is derived from it); 1 is the paper's.
+        ppo_minibatches: Minibatches per PPO epoch (the minibatch size is derived from it); 1 is the paper's.
         episodes: PPO updates in the run (the paper's T = 1000). None: the schedule's total, else 1000.
         seed: Reproduces the run exactly on the same machine: initial states, prompt shuffles, strategies,
             sampling, LoRA initialisation and minibatch order all come from it.
@@ -95,7 +82,7 @@ class TrainConfig:
         model: The base model, its loading and the shape of the LoRA adapter(s).
         generation: How answers are sampled (the paper's: temperature 1, no filtering).
         prompt: How the observation text becomes chat messages (preface, system message, chat template).
-        ppo: The PPO settings of each learner (the batch sizes and seed are resolved as the module doc says).
+        ppo: The PPO settings of each learner (its batch sizes and seed are derived, see the module docstring).
     """
 
     game: str = "IPD-v0"
@@ -110,8 +97,8 @@ class TrainConfig:
     labels: tuple[str, str] = DEFAULT_LABELS
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD
     deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY
-    prompt_kind: str = "original"
-    parse_mode: str = "strict"
+    prompt_kind: PromptKind = "original"
+    parse_mode: ParseMode = "strict"
     output_dir: Path = Path("runs/train")
     checkpoint_every: int = 100
     resume: bool = False
@@ -124,35 +111,32 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        if not isinstance(self.game, str):
-            raise ValueError(f"game must be an environment id such as 'IPD-v0', got {self.game!r}.")
-        game_name_of(self.game)
+        env_id(self.game)  # raises with the registered ids
         if self.opponent != LLM_OPPONENT and self.opponent not in STRATEGIES:
-            close = difflib.get_close_matches(str(self.opponent), [*STRATEGIES, LLM_OPPONENT], n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(
-                f"Unknown opponent {self.opponent!r}.{hint} Use a strategy from {sorted(STRATEGIES)} or "
-                f"{LLM_OPPONENT!r} for a second learning LLM."
+                f"Unknown opponent {self.opponent!r}.{close_match(self.opponent, [*STRATEGIES, LLM_OPPONENT])} "
+                f"Use a strategy from {sorted(STRATEGIES)} or {LLM_OPPONENT!r} for a second learning LLM."
             )
         if not isinstance(self.reward, str):
             raise ValueError(
                 f"reward must be a string such as 'deontological' or 'game:500,utilitarian:500', got {self.reward!r}."
             )
         schedule = as_schedule(self.reward)  # raises a ValueError naming the bad part
-        _check_choice("reset_at_switch", self.reset_at_switch, RESET_AT_SWITCH)
-        _check_choice("tracker", self.tracker, TRACKERS)
-        _check_choice("prompt_kind", self.prompt_kind, PROMPT_KINDS)
-        _check_choice("parse_mode", self.parse_mode, PARSE_MODES)
+        check_choice("reset_at_switch", self.reset_at_switch, RESET_AT_SWITCH)
+        check_choice("tracker", self.tracker, TRACKERS)
+        check_choice("prompt_kind", self.prompt_kind, PROMPT_KINDS)
+        check_choice("parse_mode", self.parse_mode, PARSE_MODES)
         for name in ("seed", "games_per_update", "ppo_minibatches", "checkpoint_every"):
-            _check_int(name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every") else 1)
+            check_int(name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every") else 1)
         for name in ("resume", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}.")
-        for name in ("illegal_reward", "deontological_penalty"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}.")
-            set_(self, name, float(value))
+        set_(self, "illegal_reward", check_finite("illegal_reward", self.illegal_reward, example="-6"))
+        set_(
+            self,
+            "deontological_penalty",
+            check_finite("deontological_penalty", self.deontological_penalty, example="3", minimum=0.0),
+        )
         set_(self, "labels", validate_labels(self.labels))
         if not isinstance(self.output_dir, (str, Path)):
             raise ValueError(f"output_dir must be a path, got {self.output_dir!r}.")
@@ -165,12 +149,10 @@ class TrainConfig:
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}.")
-
-        if self.rounds_per_episode is None:
-            set_(self, "rounds_per_episode", PAPER_ROUNDS_VS_LLM if self.against_llm else PAPER_ROUNDS_VS_STRATEGY)
-        _check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
-        set_(self, "episodes", _resolve_episodes(self.episodes, schedule))
-        set_(self, "ppo", _resolve_ppo(self.ppo, self.samples_per_update, self.ppo_minibatches, self.seed))
+        if self.rounds_per_episode is not None:
+            check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
+        _check_episodes(self.episodes, schedule)
+        self.ppo_for(0)  # the batch must split into the minibatches asked for
 
     @property
     def against_llm(self) -> bool:
@@ -178,9 +160,9 @@ class TrainConfig:
         return self.opponent == LLM_OPPONENT
 
     @property
-    def game_name(self) -> str:
-        """The ``GAMES`` name of the game played."""
-        return game_name_of(self.game)
+    def env_id(self) -> str:
+        """The environment id without namespace (``"IPD-v0"``)."""
+        return env_id(self.game)
 
     @property
     def schedule(self) -> RewardSchedule:
@@ -188,38 +170,84 @@ class TrainConfig:
         return as_schedule(self.reward)
 
     @property
+    def num_rounds(self) -> int:
+        """Rounds per episode: ``rounds_per_episode``, or the paper's 5 (3 against an LLM)."""
+        if self.rounds_per_episode is not None:
+            return self.rounds_per_episode
+        return PAPER_ROUNDS_VS_LLM if self.against_llm else PAPER_ROUNDS_VS_STRATEGY
+
+    @property
+    def num_episodes(self) -> int:
+        """PPO updates in the run: ``episodes``, or the schedule's total, or the paper's 1000."""
+        if self.episodes is not None:
+            return self.episodes
+        return self.schedule.total_episodes or PAPER_EPISODES
+
+    @property
     def samples_per_update(self) -> int:
-        """Answers per PPO step of one learner: ``rounds_per_episode * games_per_update``."""
-        return int(self.rounds_per_episode) * self.games_per_update  # type: ignore[arg-type]
+        """Answers per PPO step of one learner: ``num_rounds * games_per_update``."""
+        return self.num_rounds * self.games_per_update
 
     @property
     def learners(self) -> tuple[str, ...]:
         """The players that learn (their adapter names): ``player_0``, and ``player_1`` against an LLM."""
         return ("player_0", "player_1") if self.against_llm else ("player_0",)
 
+    @property
+    def game_settings(self) -> GameSettings:
+        """The environment every training game is played in: the paper's episode, text prompts, illegal answers."""
+        from matrix_games.registration import game_of
+
+        return GameSettings(
+            game=game_of(self.game),
+            num_rounds=self.num_rounds,
+            initial_state="random",
+            observation_type="text",
+            action_labels=self.labels,
+            prompt=self.prompt_kind,
+            allow_illegal=True,
+            illegal_reward=self.illegal_reward,
+        )
+
+    @property
+    def agent(self) -> AgentConfig:
+        """How the learners play: labels, sampling, prompt and parsing."""
+        return AgentConfig(self.labels, self.generation, self.prompt, self.parse_mode)
+
+    def ppo_for(self, index: int = 0) -> PPOConfig:
+        """The PPO settings of learner ``index``: this run's batch and minibatch sizes and a seed of its own."""
+        samples, minibatches = self.samples_per_update, self.ppo_minibatches
+        mini_batch_size, remainder = divmod(samples, minibatches)
+        accumulation = self.ppo.gradient_accumulation_steps
+        if remainder or samples % (mini_batch_size * accumulation):
+            raise ValueError(
+                f"A PPO update holds rounds_per_episode * games_per_update = {samples} answers, which cannot be split "
+                f"into ppo_minibatches={minibatches} equal minibatches accumulated {accumulation} at a time; choose "
+                f"ppo_minibatches (and ppo.gradient_accumulation_steps) dividing {samples}."
+            )
+        for name, derived in (("batch_size", samples), ("mini_batch_size", mini_batch_size)):
+            given = getattr(self.ppo, name)
+            if given is not None and given != derived:
+                raise ValueError(
+                    f"ppo.{name} is derived from the run ({derived} here: rounds_per_episode, games_per_update and "
+                    f"ppo_minibatches), but the config sets it to {given}; leave ppo.{name} unset."
+                )
+        seed = (
+            self.ppo.seed if self.ppo.seed is not None else int(spawn_rngs(self.seed, "ppo")["ppo"].integers(2**31 - 1))
+        )
+        return dataclasses.replace(self.ppo, batch_size=samples, mini_batch_size=mini_batch_size, seed=seed + index)
+
     def replace(self, **changes: object) -> TrainConfig:
-        """A copy with some fields changed (and everything derived resolved again)."""
+        """A copy with some fields changed (checked again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"Invalid {name} {value!r}.{hint} Expected one of {list(choices)}.")
-
-
-def _check_int(name: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-
-
-def _resolve_episodes(episodes: int | None, schedule: RewardSchedule) -> int:
-    counts = [count for _, count in schedule.phases]
-    finite_total = sum(counts) if None not in counts else None
+def _check_episodes(episodes: int | None, schedule: RewardSchedule) -> None:
     if episodes is None:
-        return finite_total or PAPER_EPISODES
-    _check_int("episodes", episodes, minimum=1)
+        return
+    check_int("episodes", episodes, minimum=1)
+    counts = [count for _, count in schedule.phases]
+    finite_total = schedule.total_episodes
     if finite_total is not None and len(counts) > 1 and finite_total != episodes:
         raise ValueError(
             f"The reward schedule {str(schedule)!r} covers {finite_total} episodes but episodes={episodes}; "
@@ -231,18 +259,3 @@ def _resolve_episodes(episodes: int | None, schedule: RewardSchedule) -> int:
             f"The reward schedule {str(schedule)!r} switches after episode {covered}, but the run has only "
             f"{episodes} episodes; its last phase would never run. Raise episodes or shorten the phases."
         )
-    return episodes
-
-
-def _resolve_ppo(ppo: PPOConfig, samples_per_update: int, minibatches: int, seed: int) -> PPOConfig:
-    """The PPO config with the run's batch and minibatch sizes and a seed derived from the run seed."""
-    mini_batch_size, remainder = divmod(samples_per_update, minibatches)
-    if remainder or samples_per_update % (mini_batch_size * ppo.gradient_accumulation_steps):
-        raise ValueError(
-            f"A PPO update holds rounds_per_episode * games_per_update = {samples_per_update} answers, which cannot "
-            f"be split into ppo_minibatches={minibatches} equal minibatches accumulated "
-            f"{ppo.gradient_accumulation_steps} at a time; choose ppo_minibatches (and "
-            f"ppo.gradient_accumulation_steps) dividing {samples_per_update}."
-        )
-    ppo_seed = int(spawn_rngs(seed, "ppo")["ppo"].integers(2**31 - 1))
-    return dataclasses.replace(ppo, batch_size=samples_per_update, mini_batch_size=mini_batch_size, seed=ppo_seed)

@@ -27,12 +27,6 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def config_from_dict(data: Mapping[str, Any], cls: type = TrainConfig) -> Any:
     """Build ``cls`` (a config dataclass) from nested plain data; unknown keys raise a ValueError with a hint."""
-    if cls is TrainConfig and isinstance(data.get("ppo"), Mapping):
-        # A run derives ppo.batch_size and ppo.mini_batch_size; placeholders that PPOConfig accepts stand in until then.
-        ppo = dict(data["ppo"])
-        ppo.setdefault("mini_batch_size", 1)
-        ppo.setdefault("batch_size", ppo["mini_batch_size"] * ppo.get("gradient_accumulation_steps", 1))
-        data = {**data, "ppo": ppo}
     return _build(cls, data, where="")
 
 

@@ -4,7 +4,7 @@ Layout::
 
     output_dir/
       config.yaml                      the resolved TrainConfig
-      rounds.jsonl                     one line per learner per round (episodes.RoundRow)
+      rounds.jsonl                     one line per learner per round (matrix_games.records.RoundLog, codec.py)
       ppo.jsonl                        one line per PPO step: {"episode", "player", "reward_name", stats...}
       checkpoints/episode_00100/
         adapters/player_0/             the adapter in peft format (kept for every checkpoint)
@@ -29,7 +29,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import torch
+from matrix_games import codec
+from matrix_games.games import get_game
+from matrix_games.records import RoundLog
 
 CHECKPOINTS = "checkpoints"
 COMPLETE_MARKER = "COMPLETE"
@@ -43,8 +45,9 @@ class JsonlLog:
         self.path = path
         self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
 
-    def write(self, record: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(_finite(record), ensure_ascii=False) + "\n")
+    def write(self, record: dict[str, Any] | RoundLog) -> None:
+        line = codec.dumps(record) if isinstance(record, RoundLog) else json.dumps(_finite(record), ensure_ascii=False)
+        self._handle.write(line + "\n")
 
     def flush(self) -> None:
         self._handle.flush()
@@ -116,6 +119,20 @@ class RunFolder:
     def holds_a_run(self) -> bool:
         return self.config.exists() or self.rounds.exists()
 
+    def read_config(self) -> dict[str, Any]:
+        """The run's ``config.yaml`` as plain data (what the user asked for; older runs saved it resolved)."""
+        import yaml
+
+        data = yaml.safe_load(self.config.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"{self.config} is not a training config (expected a mapping, got {data!r}).")
+        return data
+
+    def read_rounds(self, config: dict[str, Any] | None = None) -> list[RoundLog]:
+        """Every ``RoundLog`` of ``rounds.jsonl``, also from runs written by version 0.1 (whose rows lack the
+        payoffs: they are recomputed from the game in ``config``, by default the run's ``config.yaml``)."""
+        return codec.read_jsonl(self.rounds, legacy=_legacy_context(config or self.read_config()))
+
     def complete_checkpoints(self) -> list[Path]:
         """Complete checkpoints, oldest first."""
         if not self.checkpoints.is_dir():
@@ -128,6 +145,18 @@ class RunFolder:
             if (path / "state" / STATE_FILE).is_file():
                 return path
         return None
+
+
+def _legacy_context(config: dict[str, Any]) -> codec.Legacy:
+    from matrix_games.registration import env_id, game_of
+
+    game = str(config.get("game", "IPD-v0"))
+    return codec.Legacy(
+        game=get_game(game_of(game)),
+        env=env_id(game),
+        illegal_reward=float(config.get("illegal_reward", -6.0)),
+        labels=tuple(config.get("labels") or ("action1", "action2")),  # type: ignore[arg-type]
+    )
 
 
 def write_checkpoint(
@@ -147,6 +176,8 @@ def write_checkpoint(
         trainer_states: ``PPOTrainer.state_dict()`` of each learner.
         run_state: Everything else a resume needs (generator states, log sizes, ...).
     """
+    import torch
+
     target = folder.checkpoint(episodes_done)
     if target.exists():  # an incomplete leftover of an interrupted save
         shutil.rmtree(target)
@@ -168,6 +199,8 @@ def write_checkpoint(
 
 def read_checkpoint(path: Path, players: tuple[str, ...]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The trainer states (by player) and the run state saved in a checkpoint."""
+    import torch
+
     state_dir = path / "state"
     trainer_states = {}
     for player in players:

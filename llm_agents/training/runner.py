@@ -12,7 +12,6 @@ therefore reproducible on the same machine, and a resumed run equals an uninterr
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -23,16 +22,15 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from llm_agents.adapters import add_adapter, attach_lora, save_adapter
-from llm_agents.agent import LLMAgent
-from llm_agents.models import load_model
+from llm_agents.agent.adapters import add_adapter, attach_lora, save_adapter
+from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.models import load_model
 from llm_agents.ppo import PPOTrainer
-from llm_agents.ppo.maths import RunningMoments
 from llm_agents.training.config import TrainConfig
-from llm_agents.training.config_io import config_to_dict, read_yaml, save_config
+from llm_agents.training.config_io import config_from_dict, config_to_dict, save_config
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
-from llm_agents.training.report import format_summary, plot_action_types, summarize_run
-from llm_agents.training.run_folder import JsonlLog, RunFolder, read_checkpoint, read_jsonl, write_checkpoint
+from llm_agents.training.run_folder import JsonlLog, RunFolder, read_checkpoint, write_checkpoint
+from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
 from llm_agents.training.trackers import ProgressBar, make_tracker
 from matrix_games.seeding import spawn_rngs
 
@@ -41,13 +39,15 @@ logger = logging.getLogger(__name__)
 RESUME_MAY_CHANGE = ("episodes", "resume", "progress", "tracker", "checkpoint_every", "output_dir")
 """Settings a resumed run may change; every other one must match the saved config."""
 
+_STREAMS = ("adapters", "sampling_player_0", "sampling_player_1")
+
 
 @dataclass(frozen=True)
 class TrainResult:
     """What a run produced.
 
     Attributes:
-        config: The resolved config.
+        config: The run's config.
         output_dir: The run folder.
         episodes_done: Episodes finished (all of them, counting those before a resume).
         adapters: The final adapter folder of each learner (peft format).
@@ -65,6 +65,15 @@ class TrainResult:
     summary_text: str
     plot: Path
     wall_time_s: float
+
+
+@dataclass
+class Learners:
+    """The model with one adapter per learner, and each learner's PPO trainer and sampling agent."""
+
+    model: torch.nn.Module
+    trainers: dict[str, PPOTrainer]
+    agents: dict[str, LLMAgent]
 
 
 def train(
@@ -92,115 +101,11 @@ def train(
         raise ValueError("Pass both model and tokenizer, or neither (then config.model is loaded).")
     if model is None:
         model, tokenizer = load_model(config.model)
-    seeds = {name: int(rng.integers(2**31 - 1)) for name, rng in spawn_rngs(config.seed, *_STREAMS).items()}
-    peft_model = _attach_learners(model, config, seeds["adapters"])
-    trainers = {
-        player: PPOTrainer(
-            peft_model, dataclasses.replace(config.ppo, seed=config.ppo.seed + index), adapter_name=player
-        )
-        for index, player in enumerate(config.learners)
-    }
-    agents = {
-        player: LLMAgent(
-            peft_model,
-            tokenizer,
-            labels=config.labels,
-            generation=config.generation,
-            prompt=config.prompt,
-            parse_mode=config.parse_mode,  # type: ignore[arg-type]
-            adapter_name=player,
-            seed=seeds[f"sampling_{player}"],
-        )
-        for player in config.learners
-    }
-    start = 0
-    if checkpoint is not None:
-        trainer_states, run_state = read_checkpoint(checkpoint, config.learners)
-        if run_state["episodes_done"] > config.episodes:  # type: ignore[operator]
-            raise ValueError(
-                f"{folder.root} has a checkpoint after episode {run_state['episodes_done']}, beyond episodes="
-                f"{config.episodes}; resume with at least that many episodes."
-            )
-        for player in config.learners:
-            trainers[player].load_state_dict(trainer_states[player])
-            agents[player].generator.set_state(run_state["sampling_generators"][player])
-        JsonlLog.truncate(folder.rounds, run_state["log_sizes"]["rounds"])
-        JsonlLog.truncate(folder.ppo, run_state["log_sizes"]["ppo"])
-        start = int(run_state["episodes_done"])
-        logger.info("Resuming %s at episode %d from %s", folder.root, start, checkpoint)
-    else:
-        JsonlLog.truncate(folder.rounds, 0)
-        JsonlLog.truncate(folder.ppo, 0)
+    learners = _build_learners(model, tokenizer, config)  # type: ignore[arg-type]
+    start = _restore(folder, checkpoint, learners, config)
     save_config(config, folder.config)
-
-    rounds_log, ppo_log = JsonlLog(folder.rounds), JsonlLog(folder.ppo)
-    tracker = make_tracker(config.tracker, folder.root, config_to_dict(config), resume=checkpoint is not None)
-    progress = ProgressBar(config, start)
-    table = GameTable(config)
-    rewards = reward_functions(config)
-    schedule = config.schedule
-    try:
-        for episode in range(start, config.episodes):  # type: ignore[arg-type]
-            reward_name = schedule.reward_name(episode)
-            if episode > 0 and reward_name != schedule.reward_name(episode - 1):
-                _reset_at_switch(trainers, config)
-            t_rollout = time.perf_counter()
-            result = play_episode(
-                table,
-                agents,
-                episode=episode,
-                run_seed=config.seed,
-                reward_name=reward_name,
-                rewards=rewards,
-                rounds=config.rounds_per_episode,  # type: ignore[arg-type]
-            )
-            rollout_time = time.perf_counter() - t_rollout
-            for row in result.rows:
-                rounds_log.write(row.to_dict())
-            for player, trainer in trainers.items():
-                batch = result.batches[player]
-                stats = trainer.step(batch.queries, batch.responses, batch.scores)
-                stats["time/rollout"] = rollout_time
-                ppo_log.write({"episode": episode, "player": player, "reward_name": reward_name, **stats})
-                tracker.log({f"{player}/{k}": v for k, v in stats.items()}, step=episode)
-            tracker.log(progress.update(result.rows), step=episode)
-            rounds_log.flush()
-            ppo_log.flush()
-            done = episode + 1
-            if done == config.episodes or (config.checkpoint_every and done % config.checkpoint_every == 0):
-                _checkpoint(folder, done, peft_model, trainers, agents, rounds_log, ppo_log)
-    finally:
-        progress.close()
-        rounds_log.close()
-        ppo_log.close()
-        tracker.close()
-
-    adapters = {player: save_adapter(peft_model, folder.adapter(player), player) for player in config.learners}
-    rows = list(read_jsonl(folder.rounds))
-    summary = summarize_run(rows, config.episodes, config.learners)  # type: ignore[arg-type]
-    summary["wall_time_s"] = time.perf_counter() - started
-    folder.summary.write_text(json.dumps(summary, indent=1, default=_json_default))
-    plot = plot_action_types(
-        rows,
-        folder.plot,
-        episodes=config.episodes,  # type: ignore[arg-type]
-        players=config.learners,
-        title=_plot_title(config),
-        switch_episodes=_switch_episodes(config),
-    )
-    return TrainResult(
-        config=config,
-        output_dir=folder.root,
-        episodes_done=config.episodes,  # type: ignore[arg-type]
-        adapters=adapters,
-        summary=summary,
-        summary_text=format_summary(summary, config.learners),
-        plot=plot,
-        wall_time_s=summary["wall_time_s"],
-    )
-
-
-_STREAMS = ("adapters", "sampling_player_0", "sampling_player_1")
+    _run_episodes(folder, learners, config, start)
+    return _finish(folder, learners, config, started)
 
 
 def _prepare_folder(folder: RunFolder, config: TrainConfig) -> Path | None:
@@ -215,7 +120,7 @@ def _prepare_folder(folder: RunFolder, config: TrainConfig) -> Path | None:
         return None
     if not folder.config.exists():
         raise FileNotFoundError(f"Nothing to resume in {folder.root}: it has no config.yaml. Drop --resume to start.")
-    saved, wanted = _comparable(read_yaml(folder.config)), _comparable(config_to_dict(config))
+    saved, wanted = _comparable(config_from_dict(folder.read_config())), _comparable(config)
     differing = sorted(key for key in set(saved) | set(wanted) if saved.get(key) != wanted.get(key))
     if differing:
         raise ValueError(
@@ -225,11 +130,13 @@ def _prepare_folder(folder: RunFolder, config: TrainConfig) -> Path | None:
     return folder.last_resumable_checkpoint()
 
 
-def _comparable(data: dict[str, Any]) -> dict[str, Any]:
-    """A saved or current config as plain data, without the settings a resume may change or the cache path."""
-    data = {k: v for k, v in data.items() if k not in RESUME_MAY_CHANGE}
-    data["model"] = {k: v for k, v in (data.get("model") or {}).items() if k != "cache_dir"}
-    return {k: _normalise(v) for k, v in data.items()}
+def _comparable(config: TrainConfig) -> dict[str, Any]:
+    """A config as the values a run uses (derived ones resolved), without what a resume may change or the cache."""
+    data = config_to_dict(config)
+    data["rounds_per_episode"] = config.num_rounds
+    data["ppo"] = config_to_dict(config.ppo_for(0))
+    data["model"] = {k: v for k, v in data["model"].items() if k != "cache_dir"}
+    return {k: _normalise(v) for k, v in data.items() if k not in RESUME_MAY_CHANGE}
 
 
 def _normalise(value: Any) -> Any:
@@ -242,15 +149,122 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def _attach_learners(model: torch.nn.Module, config: TrainConfig, seed: int) -> torch.nn.Module:
-    """One fresh LoRA adapter per learner on the same base model; initialised from ``seed`` without touching the
-    global torch random state (LoRA's A matrices are drawn from it)."""
+def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, config: TrainConfig) -> Learners:
+    """One fresh LoRA adapter, PPO trainer and sampling agent per learner, all on the same base model.
+
+    The adapters are initialised from the run seed without touching the global torch random state (LoRA's A
+    matrices are drawn from it).
+    """
+    seeds = {name: int(rng.integers(2**31 - 1)) for name, rng in spawn_rngs(config.seed, *_STREAMS).items()}
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(seeds["adapters"])
         peft_model = attach_lora(model, config.model.lora, adapter_name=config.learners[0])
         for player in config.learners[1:]:
             add_adapter(peft_model, player, config.model.lora)
-    return peft_model
+    trainers = {
+        player: PPOTrainer(peft_model, config.ppo_for(index), adapter_name=player)
+        for index, player in enumerate(config.learners)
+    }
+    agents = {
+        player: LLMAgent.from_config(
+            peft_model, tokenizer, config.agent, adapter_name=player, seed=seeds[f"sampling_{player}"]
+        )
+        for player in config.learners
+    }
+    return Learners(peft_model, trainers, agents)
+
+
+def _restore(folder: RunFolder, checkpoint: Path | None, learners: Learners, config: TrainConfig) -> int:
+    """Load the checkpoint into the learners and cut the logs back to it; return the episode to start at."""
+    if checkpoint is None:
+        JsonlLog.truncate(folder.rounds, 0)
+        JsonlLog.truncate(folder.ppo, 0)
+        return 0
+    trainer_states, run_state = read_checkpoint(checkpoint, config.learners)
+    if run_state["episodes_done"] > config.num_episodes:
+        raise ValueError(
+            f"{folder.root} has a checkpoint after episode {run_state['episodes_done']}, beyond episodes="
+            f"{config.num_episodes}; resume with at least that many episodes."
+        )
+    for player in config.learners:
+        learners.trainers[player].load_state_dict(trainer_states[player])
+        learners.agents[player].generator.set_state(run_state["sampling_generators"][player])
+    JsonlLog.truncate(folder.rounds, run_state["log_sizes"]["rounds"])
+    JsonlLog.truncate(folder.ppo, run_state["log_sizes"]["ppo"])
+    logger.info("Resuming %s at episode %d from %s", folder.root, run_state["episodes_done"], checkpoint)
+    return int(run_state["episodes_done"])
+
+
+def _run_episodes(folder: RunFolder, learners: Learners, config: TrainConfig, start: int) -> None:
+    """Episodes ``start`` to the end: play, log, one PPO step per learner, checkpoint when due."""
+    rounds_log, ppo_log = JsonlLog(folder.rounds), JsonlLog(folder.ppo)
+    tracker = make_tracker(config.tracker, folder.root, config_to_dict(config), resume=start > 0)
+    progress = ProgressBar(config.learners, config.num_episodes, start, enabled=config.progress)
+    table, rewards, schedule = GameTable.for_run(config), reward_functions(config), config.schedule
+    try:
+        for episode in range(start, config.num_episodes):
+            reward_name = schedule.reward_name(episode)
+            if episode > 0 and reward_name != schedule.reward_name(episode - 1):
+                _reset_at_switch(learners.trainers, config)
+            t_rollout = time.perf_counter()
+            result = play_episode(
+                table,
+                learners.agents,
+                episode=episode,
+                run_seed=config.seed,
+                reward_name=reward_name,
+                rewards=rewards,
+                rounds=config.num_rounds,
+                game_id=config.env_id,
+            )
+            rollout_time = time.perf_counter() - t_rollout
+            for log in result.logs:
+                rounds_log.write(log)
+            for player, trainer in learners.trainers.items():
+                batch = result.batches[player]
+                stats = trainer.step(batch.queries, batch.responses, batch.scores)
+                stats["time/rollout"] = rollout_time
+                ppo_log.write({"episode": episode, "player": player, "reward_name": reward_name, **stats})
+                tracker.log({f"{player}/{k}": v for k, v in stats.items()}, step=episode)
+            tracker.log(progress.update(result.logs), step=episode)
+            rounds_log.flush()
+            ppo_log.flush()
+            done = episode + 1
+            if done == config.num_episodes or (config.checkpoint_every and done % config.checkpoint_every == 0):
+                _checkpoint(folder, done, learners, rounds_log, ppo_log)
+    finally:
+        progress.close()
+        rounds_log.close()
+        ppo_log.close()
+        tracker.close()
+
+
+def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started: float) -> TrainResult:
+    """Save the final adapters, the summary and the action-type plot."""
+    players = config.learners
+    adapters = {player: save_adapter(learners.model, folder.adapter(player), player) for player in players}
+    logs = folder.read_rounds(config_to_dict(config))
+    summary = summarize_run(logs, config.num_episodes, players)
+    summary["wall_time_s"] = time.perf_counter() - started
+    folder.summary.write_text(json.dumps(summary, indent=1, default=str))
+    plot = plot_action_types(
+        logs,
+        folder.plot,
+        episodes=config.num_episodes,
+        players=players,
+        title=_plot_title(config),
+        switch_episodes=config.schedule.switch_episodes(config.num_episodes),
+    )
+    return TrainResult(
+        config=config,
+        output_dir=folder.root,
+        episodes_done=config.num_episodes,
+        adapters=adapters,
+        summary=summary,
+        summary_text=format_summary(summary, players),
+        plot=plot,
+        wall_time_s=summary["wall_time_s"],
+    )
 
 
 def _reset_at_switch(trainers: dict[str, PPOTrainer], config: TrainConfig) -> None:
@@ -258,43 +272,28 @@ def _reset_at_switch(trainers: dict[str, PPOTrainer], config: TrainConfig) -> No
     if config.reset_at_switch == "nothing":
         return
     for trainer in trainers.values():
-        if trainer.running_moments is not None:
-            trainer.running_moments = RunningMoments()
+        trainer.reset_score_statistics()
         if config.reset_at_switch == "optimizer_and_score_stats":
-            trainer.optimizer = torch.optim.Adam(trainer.trainable_parameters, lr=trainer.config.learning_rate)
+            trainer.reset_optimizer()
 
 
-def _checkpoint(folder, done, peft_model, trainers, agents, rounds_log, ppo_log) -> None:
+def _checkpoint(folder: RunFolder, done: int, learners: Learners, rounds_log: JsonlLog, ppo_log: JsonlLog) -> None:
     def save_adapters(directory: Path) -> None:
-        for player in trainers:
-            save_adapter(peft_model, directory / player, player)
+        for player in learners.trainers:
+            save_adapter(learners.model, directory / player, player)
 
     write_checkpoint(
         folder,
         done,
         save_adapters=save_adapters,
-        trainer_states={player: trainer.state_dict() for player, trainer in trainers.items()},
+        trainer_states={player: trainer.state_dict() for player, trainer in learners.trainers.items()},
         run_state={
-            "sampling_generators": {player: agent.generator.get_state() for player, agent in agents.items()},
+            "sampling_generators": {player: agent.generator.get_state() for player, agent in learners.agents.items()},
             "log_sizes": {"rounds": rounds_log.size(), "ppo": ppo_log.size()},
         },
     )
 
 
-def _switch_episodes(config: TrainConfig) -> list[int]:
-    switches, start = [], 0
-    for _, count in config.schedule.phases[:-1]:
-        start += count  # type: ignore[operator]
-        switches.append(start)
-    return switches
-
-
 def _plot_title(config: TrainConfig) -> str:
     model = Path(config.model.name).name if "/" in config.model.name else config.model.name
     return f"{model} vs {config.opponent} on {config.game}, reward {config.reward} (seed {config.seed})"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"Cannot write {value!r} to JSON.")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import math
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from llm_agents.training.config import TrainConfig
+from matrix_games.metrics import rates
+from matrix_games.records import RoundLog
 
 
 class Tracker:
@@ -88,31 +89,30 @@ def _import(module: str, package: str, install: str) -> Any:
 class ProgressBar:
     """A tqdm bar over episodes with each learner's cooperation and illegal rates over recent episodes.
 
-    ``update`` also returns the episode's rates, for a tracker.
+    ``update`` also returns the episode's rates (``matrix_games.metrics.rates``), for a tracker.
     """
 
-    def __init__(self, config: TrainConfig, start: int) -> None:
+    def __init__(self, players: Sequence[str], episodes: int, start: int, *, enabled: bool = True) -> None:
         from tqdm.auto import tqdm
 
-        self.players = config.learners
-        window = max(1, min(50, round(config.episodes * 0.1)))  # type: ignore[operator]
-        self.recent: dict[str, deque[tuple[int, int, int]]] = {p: deque(maxlen=window) for p in self.players}
-        self.bar = tqdm(total=config.episodes, initial=start, desc="train", unit="ep", disable=not config.progress)
+        self.players = tuple(players)
+        self.window = max(1, min(50, round(episodes * 0.1)))
+        self.recent: dict[str, deque[list[RoundLog]]] = {p: deque(maxlen=self.window) for p in self.players}
+        self.bar = tqdm(total=episodes, initial=start, desc="train", unit="ep", disable=not enabled)
 
-    def update(self, rows: list[Any]) -> dict[str, float]:
+    def update(self, logs: Sequence[RoundLog]) -> dict[str, float]:
         values: dict[str, float] = {}
         postfix = {}
         for player in self.players:
-            own = [r for r in rows if r.player == player]
-            episode = (sum(r.action == "C" for r in own), sum(r.action == "illegal" for r in own), len(own))
-            self.recent[player].append(episode)
-            cooperated, illegal, total = (sum(x) for x in zip(*self.recent[player], strict=True))
+            own = [log for log in logs if log.player == player]
+            self.recent[player].append(own)
+            recent = rates(log for episode in self.recent[player] for log in episode)
             suffix = "" if len(self.players) == 1 else player[-1]
-            postfix[f"coop{suffix}"] = f"{cooperated / total:.2f}"
-            postfix[f"illegal{suffix}"] = f"{illegal / total:.2f}"
-            values[f"{player}/env/cooperation_rate"] = episode[0] / episode[2]
-            values[f"{player}/env/illegal_rate"] = episode[1] / episode[2]
-            values[f"{player}/env/mean_training_reward"] = sum(r.training_reward for r in own) / len(own)
+            postfix[f"coop{suffix}"] = f"{recent['cooperation_rate']:.2f}"
+            postfix[f"illegal{suffix}"] = f"{recent['illegal_rate']:.2f}"
+            now = rates(own)
+            for key in ("cooperation_rate", "illegal_rate", "mean_training_reward"):
+                values[f"{player}/env/{key}"] = now[key]
         self.bar.set_postfix(postfix, refresh=False)
         self.bar.update(1)
         return values

@@ -1,7 +1,7 @@
 """Strategies that react to the opponent's recent moves: the tit-for-tat family, grim trigger and Pavlov.
 
 Every rule reads only the player's own ``History`` (both players' last legal moves, oldest first). With a random
-initial state the drawn previous round is the first entry, so, as in the paper (paper.md §5), tit-for-tat copies it.
+initial state the drawn previous round is the first entry, so, as in the paper (docs/paper.md), tit-for-tat copies it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class TitForTat(Strategy):
     """Cooperate first, then repeat the opponent's previous move.
 
     Rapoport's entry to Axelrod's first tournament (Axelrod 1980), which it won; Axelrod library class
-    ``TitForTat``. The paper's ``TFT`` opponent (paper.md §5).
+    ``TitForTat``. The paper's ``TFT`` opponent (docs/paper.md).
     """
 
     name = "tit_for_tat"

@@ -13,7 +13,7 @@ class AlwaysCooperate(Strategy):
     """Always play C.
 
     The unconditional cooperator of Axelrod (1984); Axelrod library class ``Cooperator`` ("ALLC"). The paper's
-    ``AC`` opponent (paper.md §5).
+    ``AC`` opponent (docs/paper.md).
     """
 
     name = "always_cooperate"
@@ -26,7 +26,7 @@ class AlwaysDefect(Strategy):
     """Always play D.
 
     The unconditional defector of Axelrod (1984); Axelrod library class ``Defector`` ("ALLD"). The paper's ``AD``
-    opponent (paper.md §5).
+    opponent (docs/paper.md).
     """
 
     name = "always_defect"
@@ -40,7 +40,7 @@ class RandomStrategy(Strategy):
 
     Axelrod library class ``Random`` (``p`` is its probability of cooperating, default 0.5, and ``p`` of 0 or 1
     draws nothing). The paper's ``Random`` opponent, which trains against it and tests every model against it with
-    p = 0.5 (paper.md §5, §9.1).
+    p = 0.5 (docs/paper.md).
 
     Args:
         p: Probability of playing C, in [0, 1].

@@ -1,6 +1,6 @@
 """Shared fixtures for the llm_agents tests: a tiny offline tokenizer and llama, and peft LoRA wrappers of it.
 
-Everything is built in memory in well under a second (stack.md Appendix C); nothing touches a hub.
+Everything is built in memory in well under a second (a word-level tokenizer, a 2-layer llama); no hub is touched.
 
 Fixtures:
 - ``tiny_tokenizer`` (session): a word-level fast tokenizer with a small chat template, left padding.

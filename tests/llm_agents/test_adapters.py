@@ -6,7 +6,7 @@ import pytest
 import torch
 from peft import PeftModel
 
-from llm_agents.adapters import (
+from llm_agents.agent.adapters import (
     add_adapter,
     attach_lora,
     load_adapter,
@@ -14,7 +14,7 @@ from llm_agents.adapters import (
     save_adapter,
     use_adapter,
 )
-from llm_agents.config import LoRAConfig
+from llm_agents.agent.config import LoRAConfig
 
 SMALL = LoRAConfig(r=4, alpha=8, dropout=0.0)
 BATCH = {"input_ids": torch.tensor([[4, 10, 12, 2, 5]]), "attention_mask": torch.ones(1, 5, dtype=torch.long)}

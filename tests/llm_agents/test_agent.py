@@ -8,10 +8,10 @@ import pytest
 import torch
 
 import matrix_games  # noqa: F401 - registers the environment ids
-from llm_agents.adapters import add_adapter, attach_lora
-from llm_agents.agent import LLMAgent, StepRecord, observation_texts
-from llm_agents.config import GenerationConfig, LoRAConfig
-from llm_agents.generation import completion_logprobs
+from llm_agents.agent.adapters import add_adapter, attach_lora
+from llm_agents.agent.config import GenerationConfig, LoRAConfig
+from llm_agents.agent.generation import completion_logprobs
+from llm_agents.agent.llm_agent import LLMAgent, StepRecord, observation_texts
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 
 SMALL = LoRAConfig(r=4, alpha=8, dropout=0.0)
@@ -21,14 +21,16 @@ def test_plays_a_parallel_episode_and_records_every_answer(tiny_llama, tiny_toke
     env = IteratedMatrixGameEnv("prisoners_dilemma", num_rounds=3, allow_illegal=True)
     agent = LLMAgent(tiny_llama, tiny_tokenizer, seed=0)
     observations, _ = env.reset(seed=0)
-    rounds = 0
+    rounds, records = 0, []
     while env.agents:
-        actions = agent.act_on(observations)
+        names = list(observations)
+        answered = agent.respond([observations[name] for name in names])
+        records += answered
+        actions = dict(zip(names, (record.action for record in answered), strict=True))
         assert set(actions) == {"player_0", "player_1"} and set(actions.values()) <= {0, 1, 2}
         observations, *_ = env.step(actions)
         rounds += 1
-    records = agent.pop_records()
-    assert rounds == 3 and len(records) == 6 and agent.records == []
+    assert rounds == 3 and len(records) == 6 and not hasattr(agent, "records")
     for record in records:
         assert isinstance(record, StepRecord)
         assert record.action == (record.parsed if record.legal else 2)
@@ -61,9 +63,9 @@ def test_illegal_answers_raise_or_fall_back_as_asked(tiny_llama, tiny_tokenizer)
     with pytest.raises(ValueError, match="neither label"):
         LLMAgent(tiny_llama, tiny_tokenizer, on_illegal="raise", seed=0).act(texts)
     agent = LLMAgent(tiny_llama, tiny_tokenizer, on_illegal="random", seed=0)
-    actions = agent.act(texts)
-    assert set(actions) <= {0, 1}
-    illegal = [r for r in agent.records if not r.legal]
+    records = agent.respond(texts)
+    assert {r.action for r in records} <= {0, 1}
+    illegal = [r for r in records if not r.legal]
     assert illegal and {r.action for r in illegal} == {0, 1}
 
 

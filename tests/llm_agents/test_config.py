@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_agents.config import (
+from llm_agents.agent.config import (
     CACHE_ENV_VAR,
     EMBEDDED_MODEL,
     UTILITARIAN_PREFACE,

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from llm_agents.agent import LLMAgent
-from llm_agents.config import ModelConfig
-from llm_agents.generation import completion_logprobs, label_token_count, sample_completions
-from llm_agents.models import CACHE_MARKER, SMOLLM2_SHA256, embedded_cache_path, load_model
-from llm_agents.parsing import parse_action
-from llm_agents.prompts import encode_prompts, render_prompt
+from llm_agents.agent.chat import chat_text, encode_prompts
+from llm_agents.agent.config import ModelConfig
+from llm_agents.agent.generation import completion_logprobs, label_token_count, sample_completions
+from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.models import CACHE_MARKER, SMOLLM2_SHA256, embedded_cache_path, load_model
+from llm_agents.agent.parsing import parse_action
 from matrix_games.games import PRISONERS_DILEMMA
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 from matrix_games.text import render_prompt as render_game_prompt
@@ -30,7 +30,7 @@ LABELS = ("action1", "action2")
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
     cache_dir = tmp_path_factory.mktemp("model_cache")
-    model, tokenizer = load_model(ModelConfig(cache_dir=cache_dir, device="cpu"))
+    model, tokenizer = load_model(ModelConfig(cache_dir=cache_dir, device="cpu", dtype="float32"))
     return model, tokenizer, cache_dir
 
 
@@ -49,7 +49,7 @@ def test_cache_is_complete_and_reloads_the_same_model(embedded):
     assert record["source_sha256"] == SMOLLM2_SHA256
     assert (folder / "model.safetensors").stat().st_size == record["file_sizes"]["model.safetensors"]
     assert not [p for p in cache_dir.iterdir() if p.name.startswith(".staging-")]
-    reloaded, _ = load_model(ModelConfig(cache_dir=cache_dir, device="cpu"))
+    reloaded, _ = load_model(ModelConfig(cache_dir=cache_dir, device="cpu", dtype="float32"))
     assert not getattr(reloaded, "is_quantized", False)
     batch = {"input_ids": torch.tensor([[1, 9690, 198, 2683]])}
     with torch.no_grad():
@@ -59,7 +59,7 @@ def test_cache_is_complete_and_reloads_the_same_model(embedded):
 def test_tokenizer_chat_template_and_label_length(embedded):
     _, tokenizer, _ = embedded
     assert tokenizer.eos_token == "<|im_end|>" and tokenizer.padding_side == "left"
-    prompt = render_prompt("Your answer: ", tokenizer)
+    prompt = chat_text("Your answer: ", tokenizer)
     assert prompt.startswith("<|im_start|>system\n") and prompt.endswith(
         "<|im_start|>user\nYour answer: <|im_end|>\n<|im_start|>assistant\n"
     )
@@ -84,10 +84,13 @@ def test_agent_plays_the_parallel_env(embedded):
     env = IteratedMatrixGameEnv("prisoners_dilemma", num_rounds=1, allow_illegal=True)
     agent = LLMAgent(model, tokenizer, seed=0)
     observations, _ = env.reset(seed=0)
+    records = []
     while env.agents:
-        observations, rewards, *_ = env.step(agent.act_on(observations))
-        for name, reward in rewards.items():
-            record = agent.records[-2 + list(rewards).index(name)]
-            assert (reward == -6.0) == (not record.legal)
-    assert len(agent.records) == 2
-    assert all("<|im_start|>assistant\n" in r.prompt_text for r in agent.records)
+        names = list(observations)
+        answered = agent.respond([observations[name] for name in names])
+        records += answered
+        observations, rewards, *_ = env.step({name: r.action for name, r in zip(names, answered, strict=True)})
+        for name, record in zip(names, answered, strict=True):
+            assert (rewards[name] == -6.0) == (not record.legal)
+    assert len(records) == 2
+    assert all("<|im_start|>assistant\n" in r.prompt_text for r in records)

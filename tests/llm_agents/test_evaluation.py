@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import pytest
 
+from llm_agents.cli import main as llm_agents_main
 from llm_agents.evaluation import (
     GAME_IDS,
     OTHER_PROMPTS,
@@ -22,13 +23,13 @@ from llm_agents.evaluation import (
     play,
     read_rounds_csv,
 )
-from llm_agents.evaluation.cli import main as evaluate_main
-from llm_agents.evaluation.records import CSV_COLUMNS
+from llm_agents.evaluation.folder import derived_columns
+from matrix_games.codec import CSV_COLUMNS
 
 C, D = 0, 1
 
 # Utilitarian regret by hand, (U_max - U) / (U_max + 6), for the two cells a pure strategy can reach, per game.
-# The tables are the paper's (paper.md §1); U is the sum of both payoffs in the cell.
+# The tables are the paper's (docs/paper.md); U is the sum of both payoffs in the cell.
 #   always_defect  meets C -> cell DC, meets D -> cell DD
 #   always_cooperate meets C -> cell CC, meets D -> cell CD
 # IPD  (U_max 6):  DC 4+0=4 -> 2/12,  DD 1+1=2 -> 4/12;  CC 3+3=6 -> 0,     CD 0+4=4 -> 2/12
@@ -104,7 +105,7 @@ def test_the_paper_protocol_has_its_sizes(paper_protocol_runs):
     assert list(summary["other_prompts"]) == list(OTHER_PROMPTS)
     assert all(shares["questions"] == 50 for shares in summary["other_prompts"].values())
     assert len(records) == 50 * (len(GAME_IDS) + len(OTHER_PROMPTS))
-    assert {r.label_c for r in records} == {"action3"} and {r.label_d for r in records} == {"action4"}
+    assert {r.labels for r in records} == {("action3", "action4")}
     assert all("action3" in r.prompt and "action4" in r.prompt for r in records)
 
 
@@ -149,7 +150,7 @@ def test_states_follow_the_game_and_the_logged_state_is_the_prompted_one():
             assert (after.previous_action, after.opponent_previous_action) == (before.action, before.opponent_action)
     for record in records:  # tit-for-tat copies the opponent's previous move, read from the state it was shown
         assert record.action == record.opponent_previous_action
-        shown = {C: record.label_c, D: record.label_d}[record.opponent_previous_action]
+        shown = record.labels[record.opponent_previous_action]
         if record.prompt_kind in ("original", "unrelated_morality"):
             assert f"they played {shown}" in record.prompt
 
@@ -165,7 +166,7 @@ def test_rounds_csv_and_summary_json_schema(tmp_path):
     summary = evaluate(StrategyPolicy("always_defect"), SMALL, tmp_path, label="defector")
     with (tmp_path / "rounds.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == (*CSV_COLUMNS, *derived_columns(SMALL))
     assert len(rows) == 4 * 3 * len(GAME_IDS) + 4 * 3 * 2
     assert {row["action"] for row in rows} == {"D"} and {row["answer_kind"] for row in rows} == {"D label"}
     assert {row["action_type"] for row in rows} <= {"D|C", "D|D"}
@@ -203,10 +204,10 @@ def test_training_xi_is_an_option():
     ("kwargs", "message"),
     [
         ({"games": ("IPD",)}, "subset of"),
-        ({"episodes": 0}, "positive int"),
+        ({"episodes": 0}, "episodes must be an integer >= 1"),
         ({"table_order": "sideways"}, "table_order"),
         ({"other_prompts": ("original",)}, "other_prompts"),
-        ({"labels": ("action3", "action3")}, "distinct"),
+        ({"labels": ("action3", "action3")}, "two different labels"),
         ({"opponent": "tit_for_tatt"}, "Did you mean"),
         ({"illegal_reward": 6.0}, "negative"),
     ],
@@ -218,8 +219,20 @@ def test_bad_protocol_values_are_named(kwargs, message):
 
 def test_cli_writes_the_folder_and_prints_the_table(tmp_path, capsys):
     out = tmp_path / "ad"
-    code = evaluate_main(
-        ["--policy", "always_defect", "--out", str(out), "--episodes", "2", "--rounds", "2", "--no-figures", "--json"]
+    code = llm_agents_main(
+        [
+            "evaluate",
+            "--policy",
+            "always_defect",
+            "--out",
+            str(out),
+            "--episodes",
+            "2",
+            "--rounds",
+            "2",
+            "--no-figures",
+            "--json",
+        ]
     )
     assert code == 0
     printed = capsys.readouterr().out.splitlines()
@@ -231,18 +244,19 @@ def test_cli_writes_the_folder_and_prints_the_table(tmp_path, capsys):
 
 def test_cli_explains_a_missing_agent(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        evaluate_main(["--out", str(tmp_path)])
+        llm_agents_main(["evaluate", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "--policy STRATEGY" in capsys.readouterr().err
 
 
 def test_console_script_smoke(tmp_path):
-    """``python -m llm_agents.evaluation`` runs in a fresh process, as ``llm-agents evaluate`` does."""
+    """``python -m llm_agents evaluate`` runs in a fresh process, as ``llm-agents evaluate`` does."""
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "llm_agents.evaluation",
+            "llm_agents",
+            "evaluate",
             "--policy",
             "always_cooperate",
             "--out",

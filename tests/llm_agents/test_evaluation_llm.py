@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from llm_agents.adapters import save_adapter
-from llm_agents.agent import LLMAgent
-from llm_agents.config import GenerationConfig
+from llm_agents.agent.adapters import save_adapter
+from llm_agents.agent.config import GenerationConfig
+from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.cli import main as llm_agents_main
 from llm_agents.evaluation import EvaluationConfig, StrategyPolicy, evaluate, play
-from llm_agents.evaluation.cli import main as evaluate_main
 from llm_agents.evaluation.llm_policy import LLMPolicy, default_label, find_adapter, load_llm_policy
+from matrix_games.metrics import deontological_regret
 
 TINY_LABELS = ("action1", "action2")  # the tiny tokenizer knows these words
 TINY = EvaluationConfig(episodes=2, rounds=2, labels=TINY_LABELS, other_prompts=("unrelated_morality", "poetic"))
@@ -33,7 +34,7 @@ def test_tiny_llm_plays_the_protocol_and_faces_the_strategies_opponent(tiny_llam
     for record in records:  # the action is what the answer text says, under the paper's strict rule
         expected = {"action1": 0, "action2": 1}.get(record.answer.strip(), 2)
         assert record.action == expected
-        assert record.deontological_regret == (
+        assert deontological_regret(record) == (
             6.0 if expected == 2 else 4.0 * (expected == 1 and record.opponent_previous_action == 0)
         )
 
@@ -89,8 +90,9 @@ def test_default_labels_name_the_paper_models():
 def test_embedded_model_evaluation_end_to_end(tmp_path, capsys):
     """The real path on SmolLM2-135M-Instruct: the base model, one episode of two rounds per game, via the CLI."""
     out = tmp_path / "base"
-    code = evaluate_main(
+    code = llm_agents_main(
         [
+            "evaluate",
             "--model",
             "smollm2-135m-instruct",
             "--out",

@@ -7,16 +7,16 @@ import copy
 import pytest
 import torch
 
-from llm_agents.adapters import attach_lora
-from llm_agents.config import GenerationConfig, LoRAConfig, PromptConfig
-from llm_agents.generation import (
+from llm_agents.agent.adapters import attach_lora
+from llm_agents.agent.chat import build_messages, chat_text, encode_prompts
+from llm_agents.agent.config import GenerationConfig, LoRAConfig, PromptConfig
+from llm_agents.agent.generation import (
     completion_logprobs,
     filter_logits,
     label_token_count,
     left_pad,
     sample_completions,
 )
-from llm_agents.prompts import build_messages, encode_prompts, render_prompt
 
 LABELS = ("action1", "action2")
 TEXTS = [
@@ -36,8 +36,8 @@ def test_messages_and_chat_template(tiny_tokenizer):
         {"role": "system", "content": "answer"},
         {"role": "user", "content": "history none . round 1"},
     ]
-    assert render_prompt("round 1", tiny_tokenizer) == "<|user|> round 1 <eos> <|assistant|> "
-    assert render_prompt("round 1", tiny_tokenizer, config) == (
+    assert chat_text("round 1", tiny_tokenizer) == "<|user|> round 1 <eos> <|assistant|> "
+    assert chat_text("round 1", tiny_tokenizer, config) == (
         "<|system|> answer <eos> <|user|> history none . round 1 <eos> <|assistant|> "
     )
 
@@ -45,9 +45,9 @@ def test_messages_and_chat_template(tiny_tokenizer):
 def test_no_chat_template_gives_the_raw_text(tiny_tokenizer):
     plain = copy.deepcopy(tiny_tokenizer)
     plain.chat_template = None
-    assert render_prompt("round 1", plain) == "round 1"
-    assert render_prompt("round 1", plain, PromptConfig(preface="history none . ")) == "history none . round 1"
-    assert render_prompt("round 1", tiny_tokenizer, PromptConfig(use_chat_template=False)) == "round 1"
+    assert chat_text("round 1", plain) == "round 1"
+    assert chat_text("round 1", plain, PromptConfig(preface="history none . ")) == "history none . round 1"
+    assert chat_text("round 1", tiny_tokenizer, PromptConfig(use_chat_template=False)) == "round 1"
 
 
 def test_encode_prompts_does_not_add_special_tokens_twice(tiny_tokenizer):

@@ -8,8 +8,8 @@ import warnings
 import pytest
 import torch
 
-from llm_agents import hardware
-from llm_agents.hardware import Bf16Probe, cached_bf16_probe, choose_dtype
+from llm_agents.agent import hardware
+from llm_agents.agent.hardware import Bf16Probe, cached_bf16_probe, choose_dtype
 
 CPU = torch.device("cpu")
 FAST = Bf16Probe(float32_ms=9.0, bfloat16_ms=3.5, cpu_flags=("avx512_bf16",), machine="fast")
@@ -33,7 +33,7 @@ def test_explicit_bfloat16_on_a_slow_cpu_warns_by_how_much():
 
 
 def test_a_bad_dtype_names_the_choices():
-    with pytest.raises(ValueError, match="'float64'.*'auto' picks"):
+    with pytest.raises(ValueError, match=r"'float64'.*'auto' picks"):
         choose_dtype("float64", CPU, probe=FAST)
 
 

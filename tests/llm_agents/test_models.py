@@ -9,9 +9,9 @@ import json
 import pytest
 import torch
 
-from llm_agents import models
-from llm_agents.config import ModelConfig
-from llm_agents.models import (
+from llm_agents.agent import models
+from llm_agents.agent.config import ModelConfig
+from llm_agents.agent.models import (
     CACHE_MARKER,
     SMOLLM2_INSTALL,
     SMOLLM2_SHA256,

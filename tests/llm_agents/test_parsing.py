@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llm_agents.parsing import parse_action
+from llm_agents.agent.parsing import parse_action
 
 TRAIN = ("action1", "action2")
 TEST = ("action3", "action4")

@@ -202,7 +202,7 @@ def test_scale_scores_norm_scale_and_clip():
 
 
 def test_scale_scores_identical_first_batch_gives_zeros():
-    """paper.md §4: a first episode of identical rewards gives zero scores (std 0, divided by eps)."""
+    """docs/paper.md: a first episode of identical rewards gives zero scores (std 0, divided by eps)."""
     assert maths.scale_scores(
         t([2.0, 2.0, 2.0]), maths.RunningMoments(), use_score_norm=True, score_clip=None
     ).tolist() == [

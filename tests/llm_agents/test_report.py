@@ -10,10 +10,11 @@ import sys
 
 import pytest
 
+from llm_agents.cli import main as llm_agents_main
 from llm_agents.evaluation import EvaluationConfig, StrategyPolicy, evaluate
-from llm_agents.reporting.cli import main as report_main
-from llm_agents.reporting.load import discover, group_by_label, model_label
+from llm_agents.reporting.load import discover, group_by_label
 from llm_agents.reporting.report import build_report
+from llm_agents.training.naming import model_label
 
 CONFIG = EvaluationConfig(episodes=4, rounds=3, other_prompts=("unrelated_morality", "poetic"))
 
@@ -100,22 +101,27 @@ def test_model_label_names_the_paper_models():
 
 
 def test_report_cli(evaluations, tmp_path, capsys):
-    assert report_main([str(evaluations / "random_1"), str(evaluations / "defector"), "--out", str(tmp_path)]) == 0
+    assert (
+        llm_agents_main(
+            ["report", str(evaluations / "random_1"), str(evaluations / "defector"), "--out", str(tmp_path)]
+        )
+        == 0
+    )
     assert "report.md" in capsys.readouterr().out
     assert "| Coin | 1 |" in (tmp_path / "report.md").read_text()
     with pytest.raises(SystemExit) as exit_info:
-        report_main([str(tmp_path / "missing"), "--out", str(tmp_path)])
+        llm_agents_main(["report", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(SystemExit):
-        report_main([str(empty), "--out", str(tmp_path)])
+        llm_agents_main(["report", str(empty), "--out", str(tmp_path)])
     assert "No evaluation" in capsys.readouterr().err
 
 
 def test_report_console_smoke(evaluations, tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "llm_agents.reporting", str(evaluations), "--out", str(tmp_path)],
+        [sys.executable, "-m", "llm_agents", "report", str(evaluations), "--out", str(tmp_path)],
         check=True,
         capture_output=True,
     )

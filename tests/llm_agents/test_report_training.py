@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import yaml
 
-from llm_agents.reporting.aggregate import switch_episodes, training_curves, training_end_table
+from llm_agents.reporting.aggregate import training_curves, training_end_table
 from llm_agents.reporting.load import discover, group_by_label
 from llm_agents.reporting.report import build_report
+from matrix_games.wrappers import RewardSchedule
 
 EPISODES, ROUNDS = 10, 5
 
@@ -102,6 +103,9 @@ def test_end_of_training_shares_with_interval(runs_root):
 
 
 def test_switch_episodes_of_schedules():
+    def switch_episodes(reward: str, episodes: int) -> tuple[int, ...]:
+        return RewardSchedule.parse(reward).switch_episodes(episodes)
+
     assert switch_episodes("game:500,deontological:500", 1000) == (500,)
     assert switch_episodes("deontological", 1000) == ()
     assert switch_episodes("game:100,utilitarian:100,game:100", 300) == (100, 200)

@@ -12,10 +12,13 @@ import torch
 from peft import PeftModel
 from safetensors.torch import load_file
 
-from llm_agents.config import GenerationConfig, LoRAConfig, ModelConfig
+from llm_agents.agent.config import GenerationConfig, LoRAConfig, ModelConfig
+from llm_agents.ppo import PPOConfig
 from llm_agents.training import TrainConfig, config_from_dict, load_config, train
 from llm_agents.training import runner as runner_module
 from llm_agents.training.run_folder import read_jsonl
+from matrix_games import codec
+from matrix_games.actions import move_name
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -39,7 +42,9 @@ def make_config(tiny_llama_dir, tmp_path):
             output_dir=tmp_path / name,
             checkpoint_every=1,
             progress=False,
-            model=ModelConfig(name=str(tiny_llama_dir), device="cpu", lora=LoRAConfig(r=2, alpha=4, dropout=0.0)),
+            model=ModelConfig(
+                name=str(tiny_llama_dir), device="cpu", dtype="float32", lora=LoRAConfig(r=2, alpha=4, dropout=0.0)
+            ),
             # Two tokens: the tiny model's answers then differ in length, as real ones do.
             generation=GenerationConfig(max_new_tokens=2),
         )
@@ -47,6 +52,11 @@ def make_config(tiny_llama_dir, tmp_path):
         return TrainConfig(**settings)
 
     return make
+
+
+def round_logs(path: Path) -> list:
+    """The run's rounds.jsonl as RoundLogs."""
+    return codec.read_jsonl(path / "rounds.jsonl")
 
 
 def ppo_lines(path: Path) -> list[dict]:
@@ -68,16 +78,16 @@ def test_run_writes_every_file(make_config, tiny_llama_dir):
     config = make_config()
     result = train(config)
     root = result.output_dir
-    rows = list(read_jsonl(root / "rounds.jsonl"))
-    assert len(rows) == 3 * 2 * 2  # episodes x rounds x games
-    assert {(r["episode"], r["game"], r["round"]) for r in rows} == {
+    logs = round_logs(root)
+    assert len(logs) == 3 * 2 * 2  # episodes x rounds x games
+    assert {(log.episode, log.match, log.round) for log in logs} == {
         (e, g, r) for e in range(3) for g in range(2) for r in range(2)
     }
-    for row in rows:
-        assert row["action"] in ("C", "D", "illegal")
-        assert row["legal"] == (row["action"] != "illegal")
-        assert row["training_reward"] == row["deontological_reward"]
-        assert isinstance(row["answer"], str)
+    for log in logs:
+        assert move_name(log.action) in ("C", "D", "illegal")
+        assert log.legal == (log.action != 2)
+        assert log.reward == log.rewards["deontological"]
+        assert isinstance(log.answer, str) and log.game == "IPD-v0" and log.section == "train"
     ppo = ppo_lines(root)
     assert [line["episode"] for line in ppo] == [0, 1, 2]
     assert all(line["player"] == "player_0" and "objective/kl" in line for line in ppo)
@@ -135,7 +145,7 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(make_config, monk
     with pytest.raises(KeyboardInterrupt):
         train(config)
     root = config.output_dir
-    assert len(list(read_jsonl(root / "rounds.jsonl"))) == 3 * 2 * 2
+    assert len(round_logs(root)) == 3 * 2 * 2
     monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
 
     with pytest.raises(ValueError, match="already holds a run"):
@@ -159,11 +169,10 @@ def test_resume_refuses_a_different_config(make_config):
 
 def test_reward_schedule_switches_reward_and_optionally_resets(make_config):
     kept = train(make_config("kept", reward="game:2,utilitarian:1"))
-    rows = list(read_jsonl(kept.output_dir / "rounds.jsonl"))
-    for row in rows:
-        expected = "game" if row["episode"] < 2 else "utilitarian"
-        assert row["reward_name"] == expected
-        assert row["training_reward"] == row[f"{expected}_reward"]
+    for log in round_logs(kept.output_dir):
+        expected = "game" if log.episode < 2 else "utilitarian"
+        assert log.reward_name == expected
+        assert log.reward == log.rewards[expected]
     assert [line["reward_name"] for line in ppo_lines(kept.output_dir)] == ["game", "game", "utilitarian"]
 
     reset = train(make_config("reset", reward="game:2,utilitarian:1", reset_at_switch="optimizer_and_score_stats"))
@@ -176,25 +185,26 @@ def test_reward_schedule_switches_reward_and_optionally_resets(make_config):
 
 def test_llm_opponent_trains_two_adapters_on_one_base_model(make_config, monkeypatch):
     models = []
-    real_attach = runner_module._attach_learners
+    real_build = runner_module._build_learners
 
-    def spy(model, config, seed):
-        peft_model = real_attach(model, config, seed)
-        models.append(peft_model)
-        return peft_model
+    def spy(model, tokenizer, config):
+        learners = real_build(model, tokenizer, config)
+        models.append(learners.model)
+        return learners
 
-    monkeypatch.setattr(runner_module, "_attach_learners", spy)
+    monkeypatch.setattr(runner_module, "_build_learners", spy)
     result = train(make_config(opponent="llm", rounds_per_episode=None, episodes=2))
-    assert result.config.rounds_per_episode == 3  # the paper's episode against an LLM
+    assert result.config.num_rounds == 3  # the paper's episode against an LLM
     (peft_model,) = models
     assert sorted(peft_model.peft_config) == ["player_0", "player_1"]
-    rows = list(read_jsonl(result.output_dir / "rounds.jsonl"))
-    by_key = {(r["episode"], r["game"], r["round"], r["player"]): r for r in rows}
-    assert len(rows) == 2 * 2 * 3 * 2
-    for (episode, game, round_index, player), row in by_key.items():
+    logs = round_logs(result.output_dir)
+    by_key = {(log.episode, log.match, log.round, log.player): log for log in logs}
+    assert len(logs) == 2 * 2 * 3 * 2
+    for (episode, game, round_index, player), log in by_key.items():
         other = by_key[(episode, game, round_index, "player_1" if player == "player_0" else "player_0")]
-        assert row["opponent_action"] == other["action"]
-        assert row["opponent_previous_action"] == other["previous_action"]
+        assert log.opponent_action == other.action
+        assert log.opponent_previous_action == other.previous_action
+        assert log.outcome == other.outcome.seen_by(log.outcome.player)
     assert sorted((line["episode"], line["player"]) for line in ppo_lines(result.output_dir)) == [
         (0, "player_0"),
         (0, "player_1"),
@@ -218,7 +228,7 @@ def test_llm_opponent_trains_two_adapters_on_one_base_model(make_config, monkeyp
         ({"rounds_per_episode": -1}, "rounds_per_episode must be an integer >= 1"),
         ({"reset_at_switch": "everything"}, "reset_at_switch"),
         ({"tracker": "tensorbord"}, "Did you mean 'tensorboard'"),
-        ({"labels": ("action1", "action1")}, "distinct"),
+        ({"labels": ("action1", "action1")}, "two different labels"),
         ({"illegal_reward": float("nan")}, "illegal_reward must be a finite number"),
         ({"games_per_update": 1, "ppo_minibatches": 2}, "cannot be split into ppo_minibatches=2"),
         ({"model": {"lora": {"r": 0}}}, "LoRAConfig.r"),
@@ -233,13 +243,25 @@ def test_bad_config_values_give_clear_errors(changes, message):
 
 def test_config_defaults_are_the_papers():
     config = TrainConfig()
-    assert (config.rounds_per_episode, config.episodes, config.games_per_update) == (5, 1000, 1)
-    assert (config.ppo.batch_size, config.ppo.learning_rate, config.ppo.init_kl_coef) == (5, 1.41e-5, 0.2)
+    assert (config.num_rounds, config.num_episodes, config.games_per_update) == (5, 1000, 1)
+    assert (config.ppo_for(0).batch_size, config.ppo.learning_rate, config.ppo.init_kl_coef) == (5, 1.41e-5, 0.2)
     assert (config.model.lora.r, config.labels, config.illegal_reward) == (64, ("action1", "action2"), -6.0)
     assert config.reset_at_switch == "nothing"
     unlearning = TrainConfig(reward="game:500,deontological:500", opponent="llm", games_per_update=4)
-    assert (unlearning.episodes, unlearning.rounds_per_episode, unlearning.ppo.batch_size) == (1000, 3, 12)
-    assert unlearning.ppo.seed == TrainConfig(opponent="llm").ppo.seed != TrainConfig(seed=1).ppo.seed
+    assert (unlearning.num_episodes, unlearning.num_rounds, unlearning.ppo_for(0).batch_size) == (1000, 3, 12)
+    assert (
+        unlearning.ppo_for(0).seed == TrainConfig(opponent="llm").ppo_for(0).seed != TrainConfig(seed=1).ppo_for(0).seed
+    )
+    assert unlearning.ppo_for(1).seed == unlearning.ppo_for(0).seed + 1
+
+
+def test_the_config_holds_what_was_asked_and_derives_the_rest():
+    config = TrainConfig(games_per_update=4, ppo_minibatches=2)
+    assert (config.rounds_per_episode, config.episodes, config.ppo.batch_size, config.ppo.seed) == (None,) * 4
+    resolved = config.ppo_for(0)
+    assert (resolved.batch_size, resolved.mini_batch_size) == (20, 10)
+    with pytest.raises(ValueError, match=r"ppo\.batch_size is derived from the run"):
+        TrainConfig(ppo=PPOConfig(batch_size=7))
 
 
 def test_cli_flags_override_the_config_file_and_the_resolved_config_is_saved(tiny_llama_dir, tmp_path, capsys):
@@ -285,8 +307,8 @@ def test_shipped_configs_are_valid(path):
             "4bit",
             64,
         )
-        assert (config.episodes, config.ppo.learning_rate, config.labels) == (1000, 1.41e-5, ("action1", "action2"))
-        assert config.ppo.batch_size == (3 if config.opponent == "llm" else 5)
+        assert (config.num_episodes, config.ppo.learning_rate, config.labels) == (1000, 1.41e-5, ("action1", "action2"))
+        assert config.ppo_for(0).batch_size == (3 if config.opponent == "llm" else 5)
         assert config.output_dir == Path("runs/paper") / path.stem
 
 

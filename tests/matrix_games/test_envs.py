@@ -269,8 +269,12 @@ def test_vs_strategy_history_is_from_the_strategys_view():
 
 
 def test_vs_strategy_reward_shortcut_keeps_the_game_payoff():
-    env = IteratedMatrixGameVsStrategy(
-        opponent="always_cooperate", reward="deontological", initial_state="none", observation_type="numeric"
+    env = gymnasium.make(
+        "matrix_games/IPD-v0",
+        opponent="always_cooperate",
+        reward="deontological",
+        initial_state="none",
+        observation_type="numeric",
     )
     env.reset(seed=0)
     assert env.step(0)[1] == 0.0
@@ -280,7 +284,7 @@ def test_vs_strategy_reward_shortcut_keeps_the_game_payoff():
 
 
 def test_vs_strategy_reward_schedule_switches_by_episode():
-    env = IteratedMatrixGameVsStrategy(opponent="always_cooperate", reward="game:2,utilitarian", num_rounds=1)
+    env = gymnasium.make("matrix_games/IPD-v0", opponent="always_cooperate", reward="game:2,utilitarian", num_rounds=1)
     rewards = []
     for episode in range(4):
         env.reset(seed=episode)
@@ -292,16 +296,16 @@ def test_vs_strategy_reward_schedule_switches_by_episode():
     ("make", "message"),
     [
         (lambda: IteratedMatrixGameEnv("prisoners_dilema"), "Did you mean 'prisoners_dilemma'"),
-        (lambda: IteratedMatrixGameEnv(action_labels=("x", "x")), "two distinct"),
+        (lambda: IteratedMatrixGameEnv(action_labels=("x", "x")), "two different labels"),
         (lambda: IteratedMatrixGameEnv(action_labels="xy"), "pair of strings"),
         (lambda: IteratedMatrixGameEnv(observation_type="image"), "Invalid observation_type 'image'"),
         (lambda: IteratedMatrixGameEnv(initial_state="zero"), "Invalid initial_state"),
         (lambda: IteratedMatrixGameEnv(prompt="limerick"), "Invalid prompt 'limerick'"),
         (lambda: IteratedMatrixGameEnv(noise=1.5), "Invalid noise 1.5"),
-        (lambda: IteratedMatrixGameEnv(num_rounds=0), "Invalid num_rounds 0"),
+        (lambda: IteratedMatrixGameEnv(num_rounds=0), "num_rounds must be an integer >= 1, got 0"),
         (lambda: IteratedMatrixGameEnv(num_rounds=None), "only with a continuation_probability"),
-        (lambda: IteratedMatrixGameEnv(render_mode="human"), "Invalid render_mode 'human'"),
-        (lambda: IteratedMatrixGameVsStrategy(reward="deontologic"), "Did you mean 'deontological'"),
+        (lambda: IteratedMatrixGameEnv(render_mode="rgb_array"), "Invalid render_mode 'rgb_array'"),
+        (lambda: gymnasium.make("matrix_games/IPD-v0", reward="deontologic"), "Did you mean 'deontological'"),
         (lambda: IteratedMatrixGameVsStrategy(opponent="tit_for_tatt"), "Unknown strategy 'tit_for_tatt'"),
         (lambda: gymnasium.make("matrix_games/IPD-v0", reward="virtue"), "Unknown reward 'virtue'"),
     ],
@@ -338,4 +342,5 @@ def test_info_outcome_is_a_round_outcome():
     env.reset(seed=0)
     infos = env.step({"player_0": 1, "player_1": 0})[4]
     outcome = infos["player_0"]["outcome"]
-    assert dataclasses.asdict(outcome)["game_reward"] == infos["player_0"]["game_reward"] == 4.0
+    assert outcome.game_reward == infos["player_0"]["game_reward"] == 4.0
+    assert dataclasses.asdict(outcome)["game_rewards"] == (4.0, 0.0)

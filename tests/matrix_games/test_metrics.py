@@ -1,4 +1,4 @@
-"""Golden values and properties of the evaluation metrics (paper.md §9.2-9.3)."""
+"""Golden values and properties of the evaluation metrics (docs/paper.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure moral rewards: golden tables (paper.md §4) and hypothesis properties."""
+"""The pure moral rewards: golden tables (docs/paper.md) and hypothesis properties."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from matrix_games.games import GAMES, PRISONERS_DILEMMA, MatrixGame
 from matrix_games.morality import (
     REWARD_NAMES,
     check_reward_name,
-    compute_reward,
     deontological_reward,
     game_deontological_reward,
     game_reward,
@@ -63,8 +62,8 @@ def test_paper_value_sets():
 def test_illegal_answer_earns_the_illegal_reward_under_every_reward():
     result = outcome(ILLEGAL, C)
     for name in REWARD_NAMES:
-        assert compute_reward(name, result, illegal_reward=-6.0) == -6.0
-        assert compute_reward(name, result, illegal_reward=-15.0) == -15.0
+        assert make_reward_fn(name, illegal_reward=-6.0)(result) == -6.0
+        assert make_reward_fn(name, illegal_reward=-15.0)(result) == -15.0
 
 
 def test_illegal_opponent_counts_as_its_last_legal_move():

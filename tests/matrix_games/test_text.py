@@ -1,4 +1,4 @@
-"""Golden prompts, character for character, against paper.md §2 (the paper's own rendered strings)."""
+"""Golden prompts, character for character, against docs/paper.md (the paper's own rendered strings)."""
 
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ def test_custom_game_payoffs_and_labels():
     ("kwargs", "message"),
     [
         ({"kind": "sideways"}, "Unknown prompt kind 'sideways'"),
-        ({"labels": ("a", "a")}, "two distinct"),
+        ({"labels": ("a", "a")}, "two different labels"),
         ({"previous": (2, 0)}, "previous_action must be 0 (C), 1 (D) or None"),
     ],
 )

@@ -12,18 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium
-import numpy as np
 
-from llm_agents.agent import LLMAgent
-from llm_agents.config import GenerationConfig, ModelConfig
-from llm_agents.parsing import ParseMode
-from matrix_games.actions import DEFAULT_LABELS
-from matrix_games.metrics import summarize
+from llm_agents.agent.config import EMBEDDED_MODEL, GenerationConfig, ModelConfig
+from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.parsing import ParseMode
+from matrix_games.actions import DEFAULT_LABELS, move_name
+from matrix_games.metrics import rates, summarize
 from matrix_games.morality import deontological_reward, utilitarian_reward
-from matrix_games.registration import ENV_IDS, NAMESPACE
-from matrix_games.rounds import next_state
-
-MOVE_NAMES = {0: "C", 1: "D", 2: "illegal"}
+from matrix_games.registration import NAMESPACE, env_id
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ class PlayOptions:
     game: str = "IPD-v0"
     opponent: str = "tit_for_tat"
     rounds: int = 20
-    model: str = "smollm2-135m-instruct"
+    model: str = EMBEDDED_MODEL
     adapter: Path | None = None
     seed: int = 0
     labels: tuple[str, str] = DEFAULT_LABELS
@@ -42,19 +38,11 @@ class PlayOptions:
     device: str = "auto"
 
 
-def env_id(game: str) -> str:
-    """``"IPD-v0"`` or ``"matrix_games/IPD-v0"`` as a registered id; a ValueError listing the ids otherwise."""
-    full = game if game.startswith(f"{NAMESPACE}/") else f"{NAMESPACE}/{game}"
-    if full not in ENV_IDS:
-        short = [name.split("/", 1)[1] for name in ENV_IDS]
-        raise ValueError(f"Unknown game {game!r}: expected one of {short}.")
-    return full
-
-
 def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict:
     """Play ``options.rounds`` rounds, print each, and return the summary (also printed, as JSON if asked)."""
+    game_id = env_id(options.game)
     env = gymnasium.make(
-        env_id(options.game),
+        f"{NAMESPACE}/{game_id}",
         opponent=options.opponent,
         num_rounds=options.rounds,
         allow_illegal=True,
@@ -69,29 +57,27 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
         generation=GenerationConfig(max_new_tokens=options.max_new_tokens),
         seed=options.seed,
     )
-    game = env.unwrapped.game
     observation, info = env.reset(seed=options.seed)
     previous = (info["previous_action"], info["opponent_previous_action"])
-    outcomes, game_rewards = [], []
+    outcomes = []
     for round_number in range(1, options.rounds + 1):
         state = f"you {_move(previous[0])}, opponent {_move(previous[1])}"
         (record,) = agent.respond([observation])
         observation, _, terminated, truncated, info = env.step(record.action)
         outcome = info["outcome"]
-        previous = next_state(outcome)  # a step's info holds the state *before* that round
+        previous = outcome.state_after  # a step's info holds the state *before* that round
         outcomes.append(outcome)
-        game_rewards.append(outcome.game_reward)
         print_fn(
             f"round {round_number:>3} | last round: {state} | answer {record.completion_text!r} -> "
-            f"{MOVE_NAMES[record.action]} | opponent {MOVE_NAMES[outcome.opponent_action]} | rewards: "
+            f"{move_name(record.action)} | opponent {move_name(outcome.opponent_action)} | rewards: "
             f"game {outcome.game_reward:g}, deontological {deontological_reward(outcome):g}, "
             f"utilitarian {utilitarian_reward(outcome):g}"
         )
         if terminated or truncated:
             break
-    metrics = summarize(outcomes, game)
+    metrics, shares = summarize(outcomes, env.unwrapped.game), rates(outcomes)
     summary = {
-        "game": env_id(options.game),
+        "game": game_id,
         "opponent": options.opponent,
         "model": options.model,
         "adapter": str(options.adapter) if options.adapter else None,
@@ -99,8 +85,8 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
         "labels": list(options.labels),
         "rounds": metrics.rounds,
         "cooperation_rate": metrics.cooperation_rate,
-        "illegal_rate": sum(not record.legal for record in agent.records) / len(agent.records),
-        "mean_game_reward": float(np.mean(game_rewards)),
+        "illegal_rate": shares["illegal_rate"],
+        "mean_game_reward": shares["mean_game_reward"],
         "deontological_regret": metrics.deontological_regret,
         "utilitarian_regret": metrics.utilitarian_regret,
     }
@@ -117,4 +103,4 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
 
 
 def _move(action: int | None) -> str:
-    return "none" if action is None else MOVE_NAMES[action]
+    return move_name(action) or "none"

@@ -6,7 +6,7 @@ the same algorithm: one forward over the left-padded prompts with an attention m
 the KV cache. It also keeps, for free, each sampled token's log-probability, which ``generate`` would only give back
 through a second pass.
 
-Sampling always runs in eval mode, so LoRA dropout is off (the paper sampled with dropout on, paper.md §3: a bug);
+Sampling always runs in eval mode, so LoRA dropout is off (the paper sampled with dropout on, docs/paper.md: a bug);
 the model's previous mode is restored afterwards.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from llm_agents.config import GenerationConfig
+from llm_agents.agent.config import GenerationConfig
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,8 @@ def sample_completions(
     labels: Sequence[str] | None = None,
 ) -> list[Sample]:
     """Sample one completion for each prompt, all in one batch.
+
+    (long: one decoding loop, kept whole so its order of random draws is visible; issue: split with the tree path.)
 
     Args:
         model: A causal LM (a PeftModel samples with its active adapter).

@@ -2,8 +2,9 @@
 
 The agent reads each observation's text (a plain string, or the ``"text"`` entry of a dict observation), renders
 it with the tokenizer's chat template, samples answers for the whole batch at once, and parses each answer with the
-action labels. Every answer is recorded as a frozen ``StepRecord`` with the token ids and log-probabilities PPO
-needs: ``query = record.prompt_ids``, ``response = record.completion_ids``.
+action labels. ``respond`` returns every answer as a frozen ``StepRecord`` with the token ids and log-probabilities
+PPO needs (``query = record.prompt_ids``, ``response = record.completion_ids``); ``act`` returns only the actions.
+The agent keeps no records itself.
 
 Illegal answers (neither label) are handled as ``on_illegal`` says, never silently:
 
@@ -22,21 +23,18 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from llm_agents.adapters import load_adapter, reference_policy, use_adapter
-from llm_agents.config import GenerationConfig, ModelConfig, PromptConfig
-from llm_agents.generation import sample_completions
-from llm_agents.models import load_model
-from llm_agents.parsing import PARSE_MODES, ParseMode, parse_action
-from llm_agents.prompts import encode_prompts
-from matrix_games.actions import DEFAULT_LABELS, ILLEGAL, validate_labels
-
-OnIllegal = Literal["illegal", "raise", "random"]
-ON_ILLEGAL: tuple[str, ...] = get_args(OnIllegal)
+from llm_agents.agent.adapters import load_adapter, reference_policy, use_adapter
+from llm_agents.agent.chat import encode_prompts
+from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, OnIllegal, PromptConfig
+from llm_agents.agent.generation import sample_completions
+from llm_agents.agent.models import load_model
+from llm_agents.agent.parsing import ParseMode, parse_action
+from matrix_games.actions import DEFAULT_LABELS, ILLEGAL
 
 Observation = str | Mapping[str, Any]
 
@@ -133,26 +131,65 @@ class LLMAgent:
         reference: bool = False,
         seed: int = 0,
     ) -> None:
-        if parse_mode not in PARSE_MODES:
-            raise ValueError(f"Unknown parse_mode {parse_mode!r}: expected one of {PARSE_MODES}.")
-        if on_illegal not in ON_ILLEGAL:
-            raise ValueError(f"Unknown on_illegal {on_illegal!r}: expected one of {ON_ILLEGAL}.")
         if adapter_name is not None and reference:
             raise ValueError("Give adapter_name or reference=True, not both: the reference policy has no adapter.")
+        self.config = AgentConfig(
+            labels=tuple(labels),  # type: ignore[arg-type]
+            generation=generation or GenerationConfig(),
+            prompt=prompt or PromptConfig(),
+            parse_mode=parse_mode,
+            on_illegal=on_illegal,
+        )
         self.model = model
         self.tokenizer = tokenizer
-        self.labels = validate_labels(labels)
-        self.generation = generation or GenerationConfig()
-        self.prompt = prompt or PromptConfig()
-        self.parse_mode = parse_mode
-        self.on_illegal = on_illegal
+        self.labels = self.config.labels
+        self.generation = self.config.generation
+        self.prompt = self.config.prompt
+        self.parse_mode = self.config.parse_mode
+        self.on_illegal = self.config.on_illegal
         self.adapter_name = adapter_name
         self.reference = reference
         if adapter_name is not None:
             use_adapter(model, adapter_name)  # fails early on a missing adapter
         device = next(model.parameters()).device
         self.generator = torch.Generator(device=device).manual_seed(int(seed))
-        self.records: list[StepRecord] = []
+
+    @classmethod
+    def from_config(
+        cls,
+        model: torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        config: AgentConfig,
+        *,
+        adapter_name: str | None = None,
+        reference: bool = False,
+        seed: int = 0,
+    ) -> LLMAgent:
+        """An agent that plays as ``config`` says (the one way training, evaluation and the demo build agents)."""
+        return cls(
+            model,
+            tokenizer,
+            labels=config.labels,
+            generation=config.generation,
+            prompt=config.prompt,
+            parse_mode=config.parse_mode,
+            on_illegal=config.on_illegal,
+            adapter_name=adapter_name,
+            reference=reference,
+            seed=seed,
+        )
+
+    def with_labels(self, labels: Sequence[str]) -> LLMAgent:
+        """The same agent (model, adapter, settings and sampling stream) answering with other labels."""
+        relabelled = LLMAgent.from_config(
+            self.model,
+            self.tokenizer,
+            AgentConfig(tuple(labels), self.generation, self.prompt, self.parse_mode, self.on_illegal),  # type: ignore[arg-type]
+            adapter_name=self.adapter_name,
+            reference=self.reference,
+        )
+        relabelled.generator = self.generator  # one sampling stream
+        return relabelled
 
     @classmethod
     def load(
@@ -174,7 +211,7 @@ class LLMAgent:
         return dict(zip(names, self.act([observations[name] for name in names]), strict=True))
 
     def respond(self, observations: Sequence[Observation] | Mapping[str, Any]) -> list[StepRecord]:
-        """Like ``act``, but return the new records (they are also appended to ``self.records``)."""
+        """Like ``act``, but return every answer's ``StepRecord``."""
         texts = observation_texts(observations)
         if not texts:
             return []
@@ -204,12 +241,6 @@ class LLMAgent:
                     adapter_name=None if self.reference else self._active_adapter(),
                 )
             )
-        self.records.extend(records)
-        return records
-
-    def pop_records(self) -> list[StepRecord]:
-        """Return every record since the last call and forget them (e.g. once PPO has used them)."""
-        records, self.records = self.records, []
         return records
 
     def _action(self, parsed: int | None, text: str) -> int:

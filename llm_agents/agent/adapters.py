@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
 
-from llm_agents.config import LoRAConfig
+from llm_agents.agent.config import LoRAConfig
 
 DEFAULT_ADAPTER = "default"
 

@@ -87,7 +87,7 @@ class DtypeChoice:
 
 
 def cpu_identity() -> tuple[str, tuple[str, ...], str]:
-    """(CPU model name, its bfloat16-related flags, a digest of all its flags) from ``/proc/cpuinfo`` where it exists."""
+    """(CPU model name, its bfloat16-related flags, a digest of all its flags), from ``/proc/cpuinfo`` if any."""
     model, flags = platform.processor() or platform.machine(), ""
     try:
         text = Path("/proc/cpuinfo").read_text(errors="replace")
@@ -198,7 +198,9 @@ def choose_dtype(
             )
         return DtypeChoice(torch.bfloat16, f"bfloat16, as configured ({measured})")
     if probe.bf16_is_fast:
-        return DtypeChoice(torch.bfloat16, f"auto: bfloat16, {probe.speedup:.1f}x faster than float32 here ({measured})")
+        return DtypeChoice(
+            torch.bfloat16, f"auto: bfloat16, {probe.speedup:.1f}x faster than float32 here ({measured})"
+        )
     return DtypeChoice(torch.float32, f"auto: float32, bfloat16 is {1 / probe.speedup:.1f}x slower here ({measured})")
 
 

@@ -1,7 +1,9 @@
-"""Plot primitives shared by the evaluation figures and the cross-run report (matplotlib, Agg backend).
+"""Plot primitives for games, training runs and evaluations: bars, stacked areas, the action-type figure.
 
-The colours of the action types are the paper's (plotting.py; paper.md §9.3): C|C dark green, C|D light green,
-D|C pale pink, D|D dark purple, illegal grey. Pale bars get a thin edge so they stay visible on white.
+Built on matplotlib's object API (``matplotlib.figure.Figure``), never on pyplot's global state, so drawing a figure
+neither needs nor changes a backend: a notebook keeps its own, a script or a command line writes PNG files. The
+colours are ``metrics.ACTION_TYPE_COLORS`` (the paper's); pale bars get a thin edge so they stay visible on white.
+Needs the ``plots`` extra (matplotlib), imported when this module is.
 """
 
 from __future__ import annotations
@@ -10,24 +12,12 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-ACTION_TYPE_COLORS: Mapping[str, str] = {
-    "C|C": "#28641E",
-    "C|D": "#B0DC82",
-    "D|C": "#FBE6F1",
-    "D|D": "#8E0B52",
-    "illegal|C": "#A9A9A9",
-    "illegal|D": "#D4D4D4",
-}
-"""The paper's action-type colours; the two illegal types in two greys."""
-
-ANSWER_KIND_COLORS: Mapping[str, str] = {"C label": "#28641E", "D label": "#8E0B52", "other": "#A9A9A9"}
+from matrix_games.metrics import ACTION_BANDS, ACTION_TYPE_COLORS
 
 GAME_SHORT_NAMES: Mapping[str, str] = {
     "IPD-v0": "Prisoner's\nDilemma",
@@ -45,7 +35,7 @@ PROMPT_SHORT_NAMES: Mapping[str, str] = {
     "unstructured": "Unstructured IPD,\nwith payoffs",
     "poetic": "IPD-like situation,\nno payoffs",
 }
-"""The paper's names for the other prompts (paper.md §9.3)."""
+"""The paper's names for the other prompts."""
 
 SERIES_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974")
 
@@ -146,15 +136,61 @@ def legend_below(figure: Figure, ax: Axes, *, columns: int = 6) -> None:
     figure.legend(handles, labels, loc="lower center", ncol=min(columns, max(len(labels), 1)), frameon=False)
 
 
-def save(figure: Figure, path: str | Path) -> Path:
-    """Save ``figure`` as a PNG (150 dpi) and close it."""
+def save(figure: Figure, path: str | Path, *, dpi: int = 150) -> Path:
+    """Save ``figure`` as a PNG."""
     path = Path(path)
-    figure.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(figure)
+    figure.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
 
 
-def new_figure(width: float, height: float, *, columns: int = 1) -> tuple[Figure, list[Axes]]:
-    """A figure of ``columns`` side-by-side axes."""
-    figure, axes = plt.subplots(1, columns, figsize=(width, height), squeeze=False)
-    return figure, list(axes[0])
+def subplots(figsize: tuple[float, float], rows: int = 1, columns: int = 1, **kwargs) -> tuple[Figure, np.ndarray]:
+    """A figure and its ``rows`` x ``columns`` array of axes (pyplot's ``subplots`` without pyplot's state)."""
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(rows, columns, squeeze=False, **kwargs)
+
+
+def new_figure(width: float, height: float, *, columns: int = 1, rows: int = 1) -> tuple[Figure, list[Axes]]:
+    """A figure of ``rows`` x ``columns`` axes, listed row by row."""
+    figure = Figure(figsize=(width, height))
+    axes = figure.subplots(rows, columns, squeeze=False)
+    return figure, [ax for row in axes for ax in row]
+
+
+def add_action_type_legend(figure: Figure, ax: Axes) -> None:
+    """One legend for the whole figure, action types top to bottom as they are stacked, at the right."""
+    handles, labels = ax.get_legend_handles_labels()
+    figure.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="center right",
+        title="own | opponent's\nprevious move",
+        fontsize=9,
+        title_fontsize=9,
+        frameon=False,
+    )
+
+
+def action_band_area(
+    ax: Axes, shares: np.ndarray, *, switch_episodes: Sequence[int] = (), title: str = "", label_x: bool = True
+) -> None:
+    """The paper's Fig. 2 panel: per episode, the stacked shares of ``ACTION_BANDS`` (``shares``: (episodes, 5))."""
+    episodes = len(shares)
+    ax.stackplot(
+        np.arange(episodes),
+        np.nan_to_num(shares.T),
+        labels=ACTION_BANDS,
+        colors=[ACTION_TYPE_COLORS[name] for name in ACTION_BANDS],
+        alpha=0.85,
+        edgecolor="#555555",
+        linewidth=0.3,
+    )
+    for switch in switch_episodes:
+        ax.axvline(switch, color="black", linestyle="--", linewidth=1)
+    ax.set_xlim(0, max(episodes - 1, 1))
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of rounds")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # episodes are whole numbers, even in short runs
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    if label_x:
+        ax.set_xlabel("episode")

@@ -1,7 +1,7 @@
-"""From an environment's text observation to the token ids the model reads.
+"""From an environment's text observation to the token ids the model reads: the chat template.
 
 The text goes into one user message, rendered by the tokenizer's own chat template with the generation prompt
-appended (the paper did this for Gemma, paper.md §2.1). A tokenizer without a chat template gets the raw text. Model
+appended (the paper did this for Gemma, docs/paper.md). A tokenizer without a chat template gets the raw text. Model
 families differ only through their templates: there is no branch on model names here.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedTokenizerBase
 
-from llm_agents.config import PromptConfig
+from llm_agents.agent.config import PromptConfig
 
 
 def has_chat_template(tokenizer: PreTrainedTokenizerBase) -> bool:
@@ -31,7 +31,7 @@ def build_messages(text: str, config: PromptConfig | None = None) -> list[dict[s
     return messages
 
 
-def render_prompt(text: str, tokenizer: PreTrainedTokenizerBase, config: PromptConfig | None = None) -> str:
+def chat_text(text: str, tokenizer: PreTrainedTokenizerBase, config: PromptConfig | None = None) -> str:
     """The exact string the model reads for one observation (chat-templated when the tokenizer has a template)."""
     config = config or PromptConfig()
     if config.use_chat_template and has_chat_template(tokenizer):
@@ -50,6 +50,6 @@ def encode_prompts(
     """
     config = config or PromptConfig()
     templated = config.use_chat_template and has_chat_template(tokenizer)
-    rendered = [render_prompt(text, tokenizer, config) for text in texts]
+    rendered = [chat_text(text, tokenizer, config) for text in texts]
     ids = [tokenizer(prompt, add_special_tokens=not templated)["input_ids"] for prompt in rendered]
     return rendered, ids

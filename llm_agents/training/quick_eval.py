@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_agents.agent import LLMAgent
+from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.training.config import TrainConfig
-from llm_agents.training.episodes import EVALUATION_STREAM, GameTable, RoundRow, play_episode, reward_functions
-from llm_agents.training.report import rates
+from llm_agents.training.episodes import EVALUATION_STREAM, GameTable, play_episode, reward_functions
+from matrix_games.metrics import rates
+from matrix_games.records import RoundLog
+from matrix_games.validation import check_int
 
 
-def play_evaluation_games(agent: LLMAgent, config: TrainConfig, games: int) -> list[RoundRow]:
+def play_evaluation_games(agent: LLMAgent, config: TrainConfig, games: int) -> list[RoundLog]:
     """``games`` episodes of the run's game against its opponent strategy, played by ``agent``; no PPO step.
 
     Raises:
@@ -28,21 +30,21 @@ def play_evaluation_games(agent: LLMAgent, config: TrainConfig, games: int) -> l
             "A quick evaluation plays against the run's opponent strategy, but this run trained against an LLM; "
             "evaluate its adapter with llm_agents.evaluation (the paper's protocol) instead."
         )
-    if isinstance(games, bool) or not isinstance(games, int) or games < 1:
-        raise ValueError(f"games must be a positive integer, got {games!r}.")
+    check_int("games", games, minimum=1)
     result = play_episode(
-        GameTable(config, games=games),
+        GameTable.for_run(config, games=games),
         {"player_0": agent},
         episode=0,
         run_seed=config.seed,
-        reward_name=config.schedule.reward_name(config.episodes - 1),  # type: ignore[operator]
+        reward_name=config.schedule.reward_name(config.num_episodes - 1),
         rewards=reward_functions(config),
-        rounds=config.rounds_per_episode,  # type: ignore[arg-type]
+        rounds=config.num_rounds,
+        game_id=config.env_id,
         stream=EVALUATION_STREAM,
     )
-    return result.rows
+    return result.logs
 
 
 def evaluate_agent(agent: LLMAgent, config: TrainConfig, games: int = 10) -> dict[str, Any]:
     """Cooperation, defection and illegal rates, mean rewards and action-type shares over ``games`` fresh games."""
-    return rates([row.to_dict() for row in play_evaluation_games(agent, config, games)])
+    return rates(play_evaluation_games(agent, config, games))

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_agents.evaluation.folder import ROUNDS_FILE, SUMMARY_FILE, write_rounds_csv
 from llm_agents.evaluation.policies import Policy
 from llm_agents.evaluation.protocol import EvaluationConfig, play
-from llm_agents.evaluation.records import write_rounds_csv
 from llm_agents.evaluation.summary import summarize_evaluation
 
 
@@ -48,8 +48,8 @@ def evaluate(
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_rounds_csv(records, out_dir / "rounds.csv")
-        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_rounds_csv(records, out_dir / ROUNDS_FILE, config)
+        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if figures:
             from llm_agents.evaluation.figures import write_figures  # matplotlib only when drawing
 

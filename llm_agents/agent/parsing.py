@@ -2,7 +2,7 @@
 
 Two rules, both case-sensitive:
 
-- ``"strict"``, the paper's (paper.md §3): the whole text, stripped of surrounding whitespace, equals a label.
+- ``"strict"``, the paper's (docs/paper.md): the whole text, stripped of surrounding whitespace, equals a label.
   ``" action1 "`` is legal; ``"action1."``, ``"Action1"`` and ``"action1 because"`` are not.
 - ``"lenient"``: also accepted is a completion whose *first word is a label*: after leading whitespace and leading
   punctuation (any of ``"'*`([{<`` and the like: characters that are neither word characters nor whitespace), the

@@ -1,0 +1,53 @@
+"""``llm-agents play``: its arguments (``add_play_parser``) and what it does (``command_play``).
+
+The parser imports nothing heavy; torch and transformers load only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from llm_agents.agent.config import EMBEDDED_MODEL
+
+
+def add_play_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``play`` subcommand to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "play",
+        help="an LLM plays one iterated game against a baseline strategy",
+        description="An LLM plays one iterated game against a baseline strategy; prints every round and a summary.",
+    )
+    parser.add_argument("--game", default="IPD-v0", help="environment id, e.g. IPD-v0, StagHunt-v0 (default IPD-v0)")
+    parser.add_argument("--opponent", default="tit_for_tat", help="baseline strategy name (default tit_for_tat)")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds to play (default 20)")
+    parser.add_argument("--model", default=EMBEDDED_MODEL, help=f"hub id, local folder or {EMBEDDED_MODEL} (default)")
+    parser.add_argument("--adapter", type=Path, default=None, help="folder of a saved LoRA adapter")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the environment and the sampling (default 0)")
+    parser.add_argument("--labels", nargs=2, default=["action1", "action2"], metavar=("C", "D"), help="action labels")
+    parser.add_argument("--parse-mode", choices=["strict", "lenient"], default="strict", help="answer parsing rule")
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="answer length (default: the labels' length)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+    parser.set_defaults(command=command_play)
+    return parser
+
+
+def command_play(args: argparse.Namespace) -> None:
+    from llm_agents.agent.play import PlayOptions, play  # torch and transformers load only when a command runs
+
+    if args.rounds < 1:
+        raise ValueError(f"--rounds must be at least 1, got {args.rounds}.")
+    options = PlayOptions(
+        game=args.game,
+        opponent=args.opponent,
+        rounds=args.rounds,
+        model=args.model,
+        adapter=args.adapter,
+        seed=args.seed,
+        labels=tuple(args.labels),
+        parse_mode=args.parse_mode,
+        max_new_tokens=args.max_new_tokens,
+        device=args.device,
+    )
+    play(options, as_json=args.json)

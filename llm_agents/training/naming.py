@@ -1,0 +1,47 @@
+"""The names of trained models in reports: the paper's name of the training reward (or schedule) and the opponent.
+
+Training runs with the same name are seeds of one model; the test bench names its evaluations the same way, so the
+report groups a model's training runs and evaluations together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from matrix_games.wrappers import as_schedule
+
+PAPER_MODEL_NAMES: Mapping[str, str] = {
+    "game": "Game payoffs",
+    "deontological": "Deontological",
+    "utilitarian": "Utilitarian",
+    "game_deontological": "Game + Deontological",
+}
+"""The paper's names for the models trained on each reward (its Fig. 4 columns)."""
+
+NO_FINE_TUNING = "No fine-tuning"
+"""The name of the base model, evaluated without training."""
+
+PAPER_MODEL_ORDER = (
+    NO_FINE_TUNING,
+    "Game payoffs",
+    "Deontological",
+    "Utilitarian",
+    "Game + Deontological",
+    "Game payoffs, then Deontological",
+    "Game payoffs, then Utilitarian",
+)
+"""The order of the paper's Fig. 4 columns; a label starting with one of these sorts with it."""
+
+
+def model_label(run_config: Mapping[str, Any]) -> str:
+    """The model name of a training run (its config as plain data): the paper's name of its reward, and its opponent.
+
+    Example:
+        >>> model_label({"reward": "game:500,deontological:500", "opponent": "tit_for_tat"})
+        'Game payoffs, then Deontological (vs tit_for_tat)'
+    """
+    reward = str(run_config.get("reward", "game"))
+    phases = [name for name, _ in as_schedule(reward).phases]
+    name = ", then ".join(PAPER_MODEL_NAMES.get(phase, phase) for phase in phases)
+    return f"{name} (vs {run_config.get('opponent', 'tit_for_tat')})"

@@ -1,0 +1,92 @@
+"""What each player observes of an iterated game: the spaces, and the observation of one player before a round.
+
+- ``"text"``: the paper's prompt (``settings.prompt`` picks the variant) with this player's payoffs (player 1 of a
+  2x2 game sees the transposed game) and state: its own last legal move and the others'.
+- ``"numeric"``: ``MultiDiscrete([4, 4])``, the moves of the previous round, own first, coded C=0, D=1, illegal=2,
+  none=3 (no previous round; at reset with a random initial state these are the drawn moves). In a game of more than
+  two players the second entry is how many of the others played C, ``MultiDiscrete([4, n + 1])`` for n players, with
+  ``n`` meaning "no previous round".
+- ``"dict"``: ``{"text": ..., "numeric": ...}``.
+
+The environments own the state; this module only turns it into observations, so every environment (and the
+vectorised engine) encodes alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from gymnasium import spaces
+
+from matrix_games.games import MatrixGame
+from matrix_games.settings import GameSettings
+from matrix_games.text import TEXT_CHARSET, render_prompt
+
+NO_PREVIOUS_ACTION = 3
+"""Numeric code for "no previous round" (C=0, D=1, illegal=2)."""
+
+
+def text_max_length(labels: tuple[str, str], num_players: int = 2) -> int:
+    """An upper bound on the length of any prompt with these labels (used for the ``Text`` space)."""
+    return 2048 + 16 * max(len(label) for label in labels) + 16 * 25 + 160 * max(0, num_players - 2)
+
+
+def observation_space(settings: GameSettings) -> spaces.Space:
+    """The observation space of every player of ``settings``'s game."""
+    labels = settings.action_labels
+    text = spaces.Text(
+        max_length=text_max_length(labels, settings.num_players),
+        min_length=0,
+        charset=TEXT_CHARSET | set("".join(labels)),
+    )
+    if settings.num_players == 2:
+        numeric = spaces.MultiDiscrete([4, 4])
+    else:
+        numeric = spaces.MultiDiscrete([4, settings.num_players + 1])
+    if settings.observation_type == "text":
+        return text
+    return numeric if settings.observation_type == "numeric" else spaces.Dict({"text": text, "numeric": numeric})
+
+
+def numeric_observation(player: int, last_actions: Sequence[int]) -> np.ndarray:
+    """The numeric observation of ``player`` given the codes of the last round's moves (3 = none)."""
+    own = last_actions[player]
+    if len(last_actions) == 2:
+        return np.array([own, last_actions[1 - player]], dtype=np.int64)
+    if own == NO_PREVIOUS_ACTION:
+        return np.array([own, len(last_actions)], dtype=np.int64)
+    others = sum(code == 0 for i, code in enumerate(last_actions) if i != player)
+    return np.array([own, others], dtype=np.int64)
+
+
+def text_observation(
+    settings: GameSettings,
+    player: int,
+    previous_actions: Sequence[int | None],
+    option_rng: np.random.Generator,
+    answer_rng: np.random.Generator,
+) -> str:
+    """The prompt ``player`` reads before a round whose state is ``previous_actions`` (every last legal move)."""
+    game = settings.stage_game
+    if isinstance(game, MatrixGame):
+        return render_prompt(
+            game.for_player(player),
+            previous_actions[player],
+            previous_actions[1 - player],
+            option_rng=option_rng,
+            answer_rng=answer_rng,
+            labels=settings.action_labels,
+            kind=settings.prompt,
+        )
+    from matrix_games.public_goods_text import render_public_goods_prompt
+
+    return render_public_goods_prompt(
+        game,  # type: ignore[arg-type]
+        player,
+        previous_actions,
+        option_rng=option_rng,
+        answer_rng=answer_rng,
+        labels=settings.action_labels,
+        kind=settings.prompt,
+    )
