@@ -24,7 +24,7 @@ from timing import median_seconds
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from llm_agents.ppo import PPOConfig, PPOTrainer
-from llm_agents.ppo.batch import pack, response_forward
+from llm_agents.sequences.forward import pack, response_forward
 
 
 def load_base_model(name: str) -> torch.nn.Module:

@@ -29,7 +29,7 @@ from llm_agents.agent.adapters import attach_lora
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
 from llm_agents.ppo import ValueHead
-from llm_agents.ppo.batch import pack, response_forward
+from llm_agents.sequences.forward import pack, response_forward
 from llm_agents.training import load_config, train
 from llm_agents.training.config_io import parse_override
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions

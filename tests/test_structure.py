@@ -12,10 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("matrix_games", "llm_agents")
 
 ALLOWED = {
-    "agent": set(),
-    "ppo": set(),
-    "training": {"agent", "ppo"},
-    "evaluation": {"agent", "training"},
+    "sequences": set(),
+    "agent": {"sequences"},
+    "ppo": {"sequences"},
+    "training": {"agent", "ppo", "sequences"},
+    "evaluation": {"agent", "training", "sequences"},
     "reporting": {"evaluation", "training"},
 }
 """The ``llm_agents`` layers each one may import (besides itself, ``lazy`` and ``matrix_games``)."""

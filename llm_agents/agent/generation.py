@@ -2,9 +2,10 @@
 
 Why a hand-written loop rather than ``model.generate``: transformers' ``generate`` draws its samples from torch's
 global random state (it has no ``generator`` argument), and this project injects randomness from seeds. The loop is
-the same algorithm: one forward over the left-padded prompts with an attention mask, then one token at a time through
-the KV cache. It also keeps, for free, each sampled token's log-probability, which ``generate`` would only give back
-through a second pass.
+the same algorithm: one forward over the prompts, then one token at a time through a KV cache. The forwards are a
+decoder's (``sequences.decoding``): the prompts as a prefix tree whose shared prefixes are computed once (the
+default), or the plain left-padded batch. The loop also keeps, for free, each sampled token's log-probability, which
+``generate`` would only give back through a second pass.
 
 Sampling always runs in eval mode, so LoRA dropout is off (the paper sampled with dropout on, docs/paper.md: a bug);
 the model's previous mode is restored afterwards.
@@ -12,7 +13,6 @@ the model's previous mode is restored afterwards.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +20,14 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from llm_agents.agent.config import GenerationConfig
+from llm_agents.sequences.decoding import (
+    PaddedDecoder,
+    PrefixCache,
+    TreeDecoder,
+    forward_keywords,
+    left_pad,
+    model_device,
+)
 
 
 @dataclass(frozen=True)
@@ -59,19 +67,6 @@ def eos_token_ids(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase) ->
     return ids
 
 
-def left_pad(prompts: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack prompts of different lengths, padded on the left; return ``(input_ids, attention_mask)``, (B, L)."""
-    if not prompts or any(len(p) == 0 for p in prompts):
-        raise ValueError("Every prompt needs at least one token, and the batch at least one prompt.")
-    width = max(len(p) for p in prompts)
-    input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for row, prompt in enumerate(prompts):
-        input_ids[row, width - len(prompt) :] = torch.as_tensor(list(prompt), dtype=torch.long)
-        attention_mask[row, width - len(prompt) :] = 1
-    return input_ids.to(device), attention_mask.to(device)
-
-
 def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
     """Set to -inf the logits outside the top-k tokens and outside the top-p nucleus; 0 and 1.0 filter nothing."""
     if top_k > 0 and top_k < logits.shape[-1]:
@@ -87,22 +82,6 @@ def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0) -
     return logits
 
 
-def _model_device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _forward_keywords(model: torch.nn.Module) -> tuple[str, str | None]:
-    """The base model's name for the KV-cache argument, and for "logits of the last positions only" (if any).
-
-    transformers 5 renamed ``past_key_values`` to ``cache``; ``logits_to_keep`` was ``num_logits_to_keep`` before 4.50.
-    """
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    parameters = inspect.signature(base.forward).parameters
-    cache = "cache" if "cache" in parameters else "past_key_values"
-    keep = next((name for name in ("logits_to_keep", "num_logits_to_keep") if name in parameters), None)
-    return cache, keep
-
-
 @torch.no_grad()
 def sample_completions(
     model: torch.nn.Module,
@@ -112,18 +91,19 @@ def sample_completions(
     generator: torch.Generator,
     config: GenerationConfig | None = None,
     labels: Sequence[str] | None = None,
+    cache: PrefixCache | None = None,
 ) -> list[Sample]:
     """Sample one completion for each prompt, all in one batch.
-
-    (long: one decoding loop, kept whole so its order of random draws is visible; issue: split with the tree path.)
 
     Args:
         model: A causal LM (a PeftModel samples with its active adapter).
         tokenizer: Its tokenizer (for the pad and EOS ids, and decoding).
-        prompt_ids: Token ids of each prompt, unpadded (see ``prompts.encode_prompts``).
+        prompt_ids: Token ids of each prompt, unpadded (see ``chat.encode_prompts``).
         generator: The source of randomness, on the device where sampling happens (seed it for reproducibility).
-        config: Sampling options; the paper's by default.
+        config: Sampling options; the paper's by default. ``config.batching`` picks the layout: ``"tree"`` computes
+            each distinct prompt prefix once, ``"padded"`` is the plain batch; both draw the same random numbers.
         labels: The action labels; with ``config.max_new_tokens=None`` they set the answer length.
+        cache: With the tree layout, a ``PrefixCache`` shared with earlier calls under the same weights.
 
     Returns:
         One ``Sample`` per prompt, in order.
@@ -138,67 +118,67 @@ def sample_completions(
         if labels is None:
             raise ValueError("Pass labels=(C label, D label) or set GenerationConfig.max_new_tokens.")
         max_new_tokens = label_token_count(tokenizer, labels)
-    device = _model_device(model)
+    if not prompt_ids or any(len(p) == 0 for p in prompt_ids):
+        raise ValueError("Every prompt needs at least one token, and the batch at least one prompt.")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    stop_ids = torch.tensor(sorted(eos_token_ids(model, tokenizer)), device=device, dtype=torch.long)
-    input_ids, attention_mask = left_pad(prompt_ids, pad_id, device)
-    position_ids = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
-    batch = input_ids.shape[0]
-    finished = torch.zeros(batch, dtype=torch.bool, device=device)
-    tokens, token_logprobs, alive = [], [], []
-
-    cache_keyword, keep_keyword = _forward_keywords(model)
-    last_only = {keep_keyword: 1} if keep_keyword else {}
-
+    decoder = TreeDecoder(model, cache) if config.batching == "tree" else PaddedDecoder(model, pad_id)
     was_training = model.training
     model.eval()
     try:
-        output = model(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True, **last_only
-        )
-        for step in range(max_new_tokens):
-            logits = output.logits[:, -1, :].float()
-            logprobs = torch.log_softmax(logits, dim=-1)
-            sampling_logits = filter_logits(logits / config.temperature, top_k=config.top_k, top_p=config.top_p)
-            probs = torch.softmax(sampling_logits, dim=-1).to(generator.device)
-            next_token = torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(device)
-            alive.append(~finished)
-            tokens.append(next_token)
-            token_logprobs.append(logprobs.gather(-1, next_token[:, None]).squeeze(-1))
-            if config.stop_at_eos:
-                finished = finished | torch.isin(next_token, stop_ids)
-            if bool(finished.all()) or step == max_new_tokens - 1:
-                break
-            fed = torch.where(finished, torch.full_like(next_token, pad_id), next_token)
-            attention_mask = torch.cat([attention_mask, torch.ones_like(attention_mask[:, :1])], dim=-1)
-            position_ids = position_ids[:, -1:] + 1
-            output = model(
-                input_ids=fed[:, None],
-                attention_mask=attention_mask,
-                position_ids=position_ids,
-                use_cache=True,
-                **{cache_keyword: output[cache_keyword]},
-                **last_only,
-            )
+        tokens, logprobs, alive = _decode(decoder, prompt_ids, generator, config, max_new_tokens, model, tokenizer)
     finally:
         model.train(was_training)
-
-    token_matrix = torch.stack(tokens, dim=1).cpu()
-    logprob_matrix = torch.stack(token_logprobs, dim=1).cpu()
-    alive_matrix = torch.stack(alive, dim=1).cpu()
     samples = []
-    for row in range(batch):
-        keep = alive_matrix[row]
-        completion = token_matrix[row][keep]
+    for row, prompt in enumerate(prompt_ids):
+        keep = alive[row]
+        completion = tokens[row][keep]
         samples.append(
             Sample(
-                prompt_ids=torch.as_tensor(list(prompt_ids[row]), dtype=torch.long),
+                prompt_ids=torch.as_tensor(list(prompt), dtype=torch.long),
                 completion_ids=completion,
-                logprobs=logprob_matrix[row][keep],
+                logprobs=logprobs[row][keep],
                 text=tokenizer.decode(completion, skip_special_tokens=True),
             )
         )
     return samples
+
+
+def _decode(
+    decoder: PaddedDecoder | TreeDecoder,
+    prompt_ids: Sequence[Sequence[int]],
+    generator: torch.Generator,
+    config: GenerationConfig,
+    max_new_tokens: int,
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The sampling loop: ``(tokens, logprobs, alive)``, each ``(B, steps)`` on the CPU.
+
+    Every row draws at every step, finished or not, so the random stream does not depend on the answers.
+    """
+    device = model_device(model)
+    stop_ids = torch.tensor(sorted(eos_token_ids(model, tokenizer)), device=device, dtype=torch.long)
+    finished = torch.zeros(len(prompt_ids), dtype=torch.bool, device=device)
+    tokens, token_logprobs, alive = [], [], []
+    logits = decoder.start(prompt_ids)
+    for step in range(max_new_tokens):
+        logprobs = torch.log_softmax(logits, dim=-1)
+        sampling_logits = filter_logits(logits / config.temperature, top_k=config.top_k, top_p=config.top_p)
+        probs = torch.softmax(sampling_logits, dim=-1).to(generator.device)
+        next_token = torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(device)
+        alive.append(~finished)
+        tokens.append(next_token)
+        token_logprobs.append(logprobs.gather(-1, next_token[:, None]).squeeze(-1))
+        if config.stop_at_eos:
+            finished = finished | torch.isin(next_token, stop_ids)
+        if bool(finished.all()) or step == max_new_tokens - 1:
+            break
+        logits = decoder.step(next_token, finished)
+    return (
+        torch.stack(tokens, dim=1).cpu(),
+        torch.stack(token_logprobs, dim=1).cpu(),
+        torch.stack(alive, dim=1).cpu(),
+    )
 
 
 @torch.no_grad()
@@ -212,14 +192,14 @@ def completion_logprobs(
 
     The same quantity ``Sample.logprobs`` holds, computed afresh: used to check sampling and for reference policies.
     """
-    device = _model_device(model)
+    device = model_device(model)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     sequences = [list(p) + list(c) for p, c in zip(prompt_ids, completion_ids, strict=True)]
     input_ids, attention_mask = left_pad(sequences, pad_id, device)
     position_ids = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
     # Completions end at the right edge, so only the last (longest completion + 1) positions' logits are needed.
     width = max(len(c) for c in completion_ids) + 1
-    _, keep_keyword = _forward_keywords(model)
+    _, keep_keyword = forward_keywords(model)
     last_only = {keep_keyword: width} if keep_keyword else {}
     was_training = model.training
     model.eval()

@@ -15,12 +15,16 @@ Illegal answers (neither label) are handled as ``on_illegal`` says, never silent
 
 Two agents can share one base model: give each its own ``adapter_name`` (set before every generation), or
 ``reference=True`` for the base model with adapters disabled.
+
+Inside ``with agent.sharing_prefixes():`` the agent keeps the prefix tree and KV cache of everything it read
+(``sequences.decoding.PrefixCache``), so a prompt it has seen before, or a shared prefix, is not computed again. Use
+it while the weights stay fixed (one rollout, one evaluation); outside it, only a batch's own prompts share work.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, 
 from llm_agents.agent.generation import sample_completions
 from llm_agents.agent.models import load_model
 from llm_agents.agent.parsing import ParseMode, parse_action
+from llm_agents.sequences.decoding import PrefixCache
 from matrix_games.actions import DEFAULT_LABELS, ILLEGAL
 
 Observation = str | Mapping[str, Any]
@@ -153,6 +158,18 @@ class LLMAgent:
             use_adapter(model, adapter_name)  # fails early on a missing adapter
         device = next(model.parameters()).device
         self.generator = torch.Generator(device=device).manual_seed(int(seed))
+        self._prefixes: PrefixCache | None = None
+
+    @contextlib.contextmanager
+    def sharing_prefixes(self, cache: PrefixCache | None = None) -> Iterator[None]:
+        """Inside this block, prompts and prefixes seen before are not computed again (the weights must not change);
+        pass a ``cache`` to keep sharing with an earlier block."""
+        outer = self._prefixes
+        self._prefixes = cache if cache is not None else PrefixCache()
+        try:
+            yield
+        finally:
+            self._prefixes = outer
 
     @classmethod
     def from_config(
@@ -224,6 +241,7 @@ class LLMAgent:
                 generator=self.generator,
                 config=self.generation,
                 labels=self.labels,
+                cache=self._prefixes,
             )
         records = []
         for text, prompt_text, sample in zip(texts, prompt_texts, samples, strict=True):

@@ -90,16 +90,13 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
         "deontological_regret": metrics.deontological_regret,
         "utilitarian_regret": metrics.utilitarian_regret,
     }
-    if as_json:
-        print_fn(json.dumps(summary))
-    else:
-        print_fn(
-            "summary: "
-            + ", ".join(
-                f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}" for key, value in summary.items()
-            )
-        )
+    print_fn(json.dumps(summary) if as_json else _summary_line(summary))
     return summary
+
+
+def _summary_line(summary: dict) -> str:
+    values = (f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items())
+    return "summary: " + ", ".join(values)
 
 
 def _move(action: int | None) -> str:

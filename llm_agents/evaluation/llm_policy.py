@@ -19,6 +19,7 @@ from typing import Any
 from llm_agents.agent.config import EMBEDDED_MODEL, VALUE_PREFACES, GenerationConfig, ModelConfig, PromptConfig
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.evaluation.policies import Decision, Observation
+from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.training.naming import NO_FINE_TUNING, model_label
 from llm_agents.training.run_folder import RunFolder
 
@@ -39,9 +40,12 @@ class LLMPolicy:
         self.batch_size = batch_size
         self._description = dict(description or {})
         self.name = str(self._description.get("label") or "llm")
+        self._prefixes = PrefixCache()
 
     def reset(self, batch_size: int) -> None:
-        """Nothing to forget: the agent answers each prompt on its own (the state is in the text)."""
+        """New games: the agent answers each prompt on its own (the state is in the text), so only the prefix cache
+        starts afresh (the policy is fixed for the whole evaluation; a section shares every prompt's work)."""
+        self._prefixes = PrefixCache()
 
     def act(self, observations: Sequence[Observation]) -> list[Decision]:
         labels = {observation.labels for observation in observations}
@@ -52,7 +56,8 @@ class LLMPolicy:
         decisions = []
         for start in range(0, len(observations), self.batch_size):
             chunk = [observation.text for observation in observations[start : start + self.batch_size]]
-            records = self.agent.respond(chunk)
+            with self.agent.sharing_prefixes(self._prefixes):
+                records = self.agent.respond(chunk)
             decisions += [Decision(action=record.action, answer=record.completion_text) for record in records]
         return decisions
 

@@ -10,11 +10,12 @@ from llm_agents.lazy import lazy_exports
 from llm_agents.ppo.config import PPOConfig
 
 _LAZY = {
-    "AdaptiveKLController": "llm_agents.ppo.maths",
-    "FixedKLController": "llm_agents.ppo.maths",
-    "RunningMoments": "llm_agents.ppo.maths",
+    "AdaptiveKLController": "llm_agents.ppo.controllers",
+    "FixedKLController": "llm_agents.ppo.controllers",
+    "RunningMoments": "llm_agents.ppo.controllers",
+    "NonFiniteError": "llm_agents.ppo.optimise",
     "PPOTrainer": "llm_agents.ppo.trainer",
-    "adapter_parameters": "llm_agents.ppo.trainer",
+    "adapter_parameters": "llm_agents.ppo.parameters",
     "ValueHead": "llm_agents.ppo.value_head",
     "value_head_state_from_trl": "llm_agents.ppo.value_head",
 }
@@ -22,6 +23,7 @@ _LAZY = {
 __all__ = [
     "AdaptiveKLController",
     "FixedKLController",
+    "NonFiniteError",
     "PPOConfig",
     "PPOTrainer",
     "RunningMoments",

@@ -1,8 +1,8 @@
 """The pure tensor maths of token-level PPO, with the exact semantics of trl 0.11's ``PPOTrainer``.
 
-Every function here is small, stateless (except the two KL controllers and ``RunningMoments``, which hold a few
-floats) and works on ``(batch, response_length)`` tensors with a 0/1 ``mask`` marking the real response tokens.
-We write these by hand because trl removed its PPO in version 1.13 (PR #7020) and its remaining helpers are
+Every function here is small and stateless (the KL controllers and ``RunningMoments``, which hold a few floats, are
+in ``controllers.py``) and works on ``(batch, response_length)`` tensors with a 0/1 ``mask`` marking the real response
+tokens. We write these by hand because trl removed its PPO in version 1.13 (PR #7020) and its remaining helpers are
 not public API; each is a few lines and is pinned by golden tests against hand-computed numbers.
 
 Conventions (as trl's): ``masked_var`` is unbiased (Bessel-corrected over the mask count); ``masked_whiten`` adds
@@ -12,13 +12,11 @@ Conventions (as trl's): ``masked_var`` is unbiased (Bessel-corrected over the ma
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 
 from llm_agents.ppo.config import KL_PENALTIES, KLPenalty
+from llm_agents.ppo.controllers import RunningMoments
 
 WHITEN_EPS = 1e-8
 
@@ -62,22 +60,6 @@ def masked_whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = T
     if not shift_mean:
         whitened = whitened + mean
     return whitened
-
-
-def logprobs_of_tokens(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Log-probability of each of ``tokens`` under ``logits``.
-
-    Args:
-        logits: ``(..., vocab)``, the logits that predict each token (already restricted to the positions needed).
-        tokens: ``(...)`` token ids.
-
-    Returns:
-        ``(...)`` float32 log-probabilities: ``logit[token] - logsumexp(logits)``, without materialising the
-        log-softmax of the whole vocabulary.
-    """
-    logits = logits.float()
-    picked = torch.gather(logits, -1, tokens.unsqueeze(-1)).squeeze(-1)
-    return picked - torch.logsumexp(logits, dim=-1)
 
 
 def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
@@ -223,82 +205,6 @@ def approx_kl(logprobs: torch.Tensor, old_logprobs: torch.Tensor, mask: torch.Te
 def policy_kl(logprobs: torch.Tensor, old_logprobs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """trl's ``ppo/policy/policykl``: ``masked_mean(logp_old - logp)`` (drives early stopping)."""
     return masked_mean(old_logprobs - logprobs, mask)
-
-
-class AdaptiveKLController:
-    """Ziegler et al. (2019)'s proportional controller: ``beta *= 1 + clip(KL/target - 1, +-0.2) * n / horizon``."""
-
-    def __init__(self, init_kl_coef: float, target: float, horizon: float) -> None:
-        self.value = float(init_kl_coef)
-        self.target = float(target)
-        self.horizon = float(horizon)
-
-    def update(self, current_kl: float, n_steps: int) -> None:
-        """Move beta towards the target after a batch of ``n_steps`` samples whose mean summed KL is ``current_kl``."""
-        proportional_error = min(max(current_kl / self.target - 1.0, -0.2), 0.2)
-        self.value *= 1.0 + proportional_error * n_steps / self.horizon
-
-    def state_dict(self) -> dict[str, float]:
-        return {"value": self.value}
-
-    def load_state_dict(self, state: dict[str, float]) -> None:
-        self.value = float(state["value"])
-
-
-class FixedKLController:
-    """A constant KL coefficient (trl's ``adap_kl_ctrl=False``)."""
-
-    def __init__(self, kl_coef: float) -> None:
-        self.value = float(kl_coef)
-
-    def update(self, current_kl: float, n_steps: int) -> None:
-        """Does nothing: the coefficient is fixed."""
-
-    def state_dict(self) -> dict[str, float]:
-        return {"value": self.value}
-
-    def load_state_dict(self, state: dict[str, float]) -> None:
-        self.value = float(state["value"])
-
-
-@dataclass
-class RunningMoments:
-    """Running mean and standard deviation of all scores seen so far (trl's ``RunningMoments``).
-
-    Starts at mean 0, variance 1 and a count of ``1e-24``, so the first batch is normalised by its own mean and
-    (unbiased) std. ``std`` is ``sqrt(var * count / (count - 1))``, the unbiased running std (docs/paper.md). trl 0.11.4
-    stores it as a Python float and then crashes calling ``.to`` on it; we keep floats and do not crash.
-    """
-
-    mean: float = 0.0
-    std: float = 1.0
-    var: float = 1.0
-    count: float = 1e-24
-
-    @torch.no_grad()
-    def update(self, xs: torch.Tensor) -> tuple[float, float]:
-        """Fold the batch ``xs`` into the running moments; return the batch's mean and unbiased std."""
-        xs_count = xs.numel()
-        xs_var, xs_mean = torch.var_mean(xs, unbiased=False)
-        xs_mean, xs_var = xs_mean.float(), xs_var.float()
-        delta = xs_mean - self.mean
-        total_count = self.count + xs_count
-        new_sum = xs_var * xs_count
-        old_sum = self.var * self.count + delta**2 * self.count * xs_count / total_count
-        new_var = (old_sum + new_sum) / total_count
-        self.mean += (delta * xs_count / total_count).item()
-        self.std = (new_var * total_count / (total_count - 1)).float().sqrt().item()
-        self.var = new_var.item()
-        self.count = total_count
-        batch_std = math.sqrt(xs_var.item() * xs_count / (xs_count - 1)) if xs_count > 1 else float("nan")
-        return xs_mean.item(), batch_std
-
-    def state_dict(self) -> dict[str, float]:
-        return {"mean": self.mean, "std": self.std, "var": self.var, "count": self.count}
-
-    def load_state_dict(self, state: dict[str, float]) -> None:
-        for key in ("mean", "std", "var", "count"):
-            setattr(self, key, float(state[key]))
 
 
 def scale_scores(

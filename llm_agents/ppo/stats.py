@@ -11,7 +11,7 @@ import warnings
 import torch
 
 from llm_agents.ppo import maths
-from llm_agents.ppo.batch import ForwardOutput
+from llm_agents.sequences.forward import ForwardOutput
 
 
 @torch.no_grad()

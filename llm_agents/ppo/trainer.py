@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,43 +38,15 @@ import torch
 from torch import nn
 
 from llm_agents.ppo import maths
-from llm_agents.ppo.batch import (
-    ForwardOutput,
-    PackedBatch,
-    accepts_logits_to_keep,
-    check_batch,
-    check_scores,
-    pack,
-    response_forward,
-)
+from llm_agents.ppo.checks import check_batch, check_scores
 from llm_agents.ppo.config import PPOConfig
-from llm_agents.ppo.stats import minibatch_stats, step_stats
+from llm_agents.ppo.controllers import AdaptiveKLController, FixedKLController, RunningMoments
+from llm_agents.ppo.optimise import Targets, run_epochs
+from llm_agents.ppo.parameters import OptimizerFactory, adapter_parameters, make_optimizer
+from llm_agents.ppo.stats import step_stats
 from llm_agents.ppo.value_head import ValueHead
-
-OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
-
-
-def adapter_parameters(model: nn.Module, adapter_name: str) -> dict[str, nn.Parameter]:
-    """The parameters that belong to the adapter ``adapter_name`` of a peft model, by their full names.
-
-    Found through peft's tuner layers (``adapter_layer_names``, e.g. ``lora_A``/``lora_B``) and ``modules_to_save``
-    wrappers, so another adapter, or an adapter whose name happens to appear in module paths, is never picked up.
-    """
-    from peft.tuners.tuners_utils import BaseTunerLayer
-
-    wanted: set[int] = set()
-    for module in model.modules():
-        containers: list[Any] = []
-        if isinstance(module, BaseTunerLayer):
-            containers = [getattr(module, name, None) for name in module.adapter_layer_names]
-        elif isinstance(getattr(module, "modules_to_save", None), nn.ModuleDict):
-            containers = [module.modules_to_save]
-        for container in containers:
-            if container is None or adapter_name not in container:
-                continue
-            item = container[adapter_name]
-            wanted.update(id(p) for p in ([item] if isinstance(item, nn.Parameter) else item.parameters()))
-    return {name: p for name, p in model.named_parameters() if id(p) in wanted}
+from llm_agents.sequences.forward import ForwardOutput, make_batch
+from llm_agents.sequences.reference import ReferenceMemo, memoised_logprobs
 
 
 class PPOTrainer:
@@ -125,33 +96,17 @@ class PPOTrainer:
             value_head = ValueHead(hidden_size, generator=torch.Generator().manual_seed(config.seed or 0))
         self.value_head = value_head.to(self.device)
         self.trainable_parameters: list[nn.Parameter] = [*self.adapter_params.values(), *value_head.parameters()]
-        self.optimizer = self._make_optimizer(optimizer)
-        self.kl_controller: maths.AdaptiveKLController | maths.FixedKLController = (
-            maths.AdaptiveKLController(config.init_kl_coef, config.target, config.horizon)
+        self.optimizer = make_optimizer(self.trainable_parameters, optimizer, config.learning_rate, adapter_name)
+        self.kl_controller: AdaptiveKLController | FixedKLController = (
+            AdaptiveKLController(config.init_kl_coef, config.target, config.horizon)
             if config.adap_kl_ctrl
-            else maths.FixedKLController(config.init_kl_coef)
+            else FixedKLController(config.init_kl_coef)
         )
-        self.running_moments = maths.RunningMoments() if config.use_score_scaling else None
+        self.running_moments = RunningMoments() if config.use_score_scaling else None
         self.generator = torch.Generator().manual_seed(config.seed or 0)
+        self.reference_memo = ReferenceMemo()
         self.step_count = 0
-        self._use_logits_to_keep = accepts_logits_to_keep(model)
         self._pad_token_id = getattr(model.config, "pad_token_id", None) or 0
-
-    def _make_optimizer(self, optimizer: torch.optim.Optimizer | OptimizerFactory | None) -> torch.optim.Optimizer:
-        if optimizer is None:
-            return torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
-        if isinstance(optimizer, torch.optim.Optimizer):
-            ours = {id(p) for p in self.trainable_parameters}
-            foreign = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in ours]
-            if foreign:
-                raise ValueError(
-                    f"The optimizer holds {len(foreign)} parameters that are not this trainer's adapter "
-                    f"{self.adapter_name!r} or value head; build it over trainer.trainable_parameters."
-                )
-            return optimizer
-        if callable(optimizer):
-            return optimizer(self.trainable_parameters)
-        raise TypeError(f"optimizer must be a torch Optimizer, a factory or None, got {type(optimizer).__name__}.")
 
     # ------------------------------------------------------------------ step
 
@@ -161,7 +116,7 @@ class PPOTrainer:
         responses: Sequence[torch.Tensor],
         scores: Sequence[float] | Sequence[torch.Tensor] | torch.Tensor,
     ) -> dict[str, float]:
-        """One PPO update on a batch of ``config.batch_size`` (query, response, score) samples.
+        """One PPO update on a batch of (query, response, score) samples (``config.batch_size`` of them, if set).
 
         Args:
             queries: 1-D token-id tensors, the prompts (as the model saw them, special tokens included).
@@ -171,7 +126,11 @@ class PPOTrainer:
         Returns:
             trl's statistics as floats (``objective/kl``, ``objective/kl_coef`` before this step's update,
             ``ppo/loss/policy``, ``ppo/loss/value``, ``ppo/loss/total``, ``ppo/policy/clipfrac``, ...), plus the
-            time spent in the reference pass, the old log-probs/values pass and the epochs (``time/ppo/*``).
+            time spent in the reference pass, the old log-probs/values pass and the epochs (``time/ppo/*``) and how
+            many tokens the passes computed (``batch/*``).
+
+        Raises:
+            NonFiniteError: when the loss, the gradients' norm or the updated weights become NaN or infinite.
         """
         t_start = time.perf_counter()
         queries, responses = check_batch(queries, responses, self.config.batch_size or len(queries))
@@ -180,164 +139,91 @@ class PPOTrainer:
         scores = maths.scale_scores(
             scores, self.running_moments, use_score_norm=config.use_score_norm, score_clip=config.score_clip
         )
-        batch = pack(queries, responses, self._pad_token_id, self.device)
-        mask = batch.mask
-        full_kl = config.kl_penalty == "full"
+        batch = make_batch(queries, responses, self._pad_token_id, self.device, config.batching)
         timing: dict[str, float] = {}
         with self._this_adapter_in_eval_mode():
-            t = time.perf_counter()
-            # With a single minibatch, the first training forward would recompute exactly this pass (same weights,
+            # With a single minibatch, the first training forward would recompute the old pass exactly (same weights,
             # eval mode): keep its graph and let the first minibatch backpropagate through it (one forward saved).
-            reuse_for_first_minibatch = config.mini_batch_size == config.batch_size
-            with torch.set_grad_enabled(reuse_for_first_minibatch):
-                live = self._forward(batch, with_values=True)
+            reuse = config.mini_batch_size == config.batch_size
+            live, ref = self._passes(config, batch, queries, responses, reuse, timing)
             old = live.detached()
-            timing["time/ppo/old_forward_pass"] = time.perf_counter() - t
+            targets, kls, non_score_rewards, kl_coef = self._targets(config, scores, old, ref, batch.mask)
             t = time.perf_counter()
-            with torch.no_grad(), self.model.disable_adapter():
-                ref = self._forward(batch, with_values=False)
-            timing["time/ppo/ref_forward_pass"] = time.perf_counter() - t
-            timing["time/ppo/forward_pass"] = timing["time/ppo/old_forward_pass"] + timing["time/ppo/ref_forward_pass"]
-
-            with torch.no_grad():
-                kls = maths.kl_penalty(
-                    old.logprobs,
-                    ref.logprobs,
-                    config.kl_penalty,
-                    full_logprobs=torch.log_softmax(old.logits, dim=-1) if full_kl else None,
-                    full_ref_logprobs=torch.log_softmax(ref.logits, dim=-1) if full_kl else None,
-                )
-                kl_coef = self.kl_controller.value
-                rewards, non_score_rewards = maths.per_token_rewards(scores, kls, mask, kl_coef)
-                old_values, advantages, returns = maths.gae_advantages(
-                    old.values, rewards, mask, config.gamma, config.lam, whiten_rewards=config.whiten_rewards
-                )
-            t = time.perf_counter()
-            train_stats = self._optimise(
+            train_stats = run_epochs(
                 config,
+                self.model,
+                self.value_head,
+                self.optimizer,
+                self.trainable_parameters,
+                self.generator,
                 batch,
-                old.logprobs,
-                old_values,
-                advantages,
-                returns,
-                first_forward=live if reuse_for_first_minibatch else None,
+                targets,
+                first_forward=live if reuse else None,
             )
             del live
             timing["time/ppo/optimize_step"] = time.perf_counter() - t
-
-        stats = step_stats(scores, old.logprobs, kls, non_score_rewards, mask, kl_coef, queries, responses)
+        stats = step_stats(scores, old.logprobs, kls, non_score_rewards, batch.mask, kl_coef, queries, responses)
         stats.update(train_stats)
-        # trl divides tensors here, giving nan or inf when every return is equal (e.g. a first batch of identical
-        # illegal answers); report nan rather than raise.
-        returns_var = stats["ppo/returns/var"]
-        stats["ppo/val/var_explained"] = 1.0 - stats["ppo/val/error"] / returns_var if returns_var else math.nan
-        stats["ppo/learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
+        stats.update(self._derived_stats(stats), **batch.sizes())
         self.kl_controller.update(stats["objective/kl"], config.batch_size)
         self.step_count += 1
         timing["time/ppo/total"] = time.perf_counter() - t_start
         stats.update(timing)
         return stats
 
-    def _forward(self, batch: PackedBatch, *, with_values: bool) -> ForwardOutput:
-        return response_forward(
-            self.model,
-            batch,
-            self.value_head if with_values else None,
-            use_logits_to_keep=self._use_logits_to_keep,
+    def _derived_stats(self, stats: dict[str, float]) -> dict[str, float]:
+        # trl divides tensors for the explained variance, giving nan or inf when every return is equal (e.g. a first
+        # batch of identical illegal answers); report nan rather than raise.
+        returns_var = stats["ppo/returns/var"]
+        return {
+            "ppo/val/var_explained": 1.0 - stats["ppo/val/error"] / returns_var if returns_var else math.nan,
+            "ppo/learning_rate": float(self.optimizer.param_groups[0]["lr"]),
+        }
+
+    def _passes(self, config: PPOConfig, batch, queries, responses, keep_graph: bool, timing: dict[str, float]):
+        """The old policy's pass (with its graph when ``keep_graph``) and the reference pass, timed into ``timing``."""
+        t = time.perf_counter()
+        with torch.set_grad_enabled(keep_graph):
+            live = batch.forward(self.model, self.value_head)
+        timing["time/ppo/old_forward_pass"] = time.perf_counter() - t
+        t = time.perf_counter()
+        ref = self._reference(config, batch, queries, responses)
+        timing["time/ppo/ref_forward_pass"] = time.perf_counter() - t
+        timing["time/ppo/forward_pass"] = timing["time/ppo/old_forward_pass"] + timing["time/ppo/ref_forward_pass"]
+        return live, ref
+
+    def _reference(self, config: PPOConfig, batch, queries, responses) -> ForwardOutput:
+        """The reference policy's log-probs (adapters off) of the batch's answers: from the run's memo with the tree
+        layout; the full-vocabulary KL needs the reference logits, so ``kl_penalty="full"`` and the padded layout
+        compute the whole batch every step, as trl did."""
+        with torch.no_grad(), self.model.disable_adapter():
+            if config.batching == "padded" or config.kl_penalty == "full":
+                return batch.forward(self.model, None)
+            logprobs = memoised_logprobs(self.model, self.reference_memo, queries, responses, batch.mask)
+        return ForwardOutput(logprobs, logits=None, values=None)  # type: ignore[arg-type]
+
+    @torch.no_grad()
+    def _targets(self, config: PPOConfig, scores, old: ForwardOutput, ref: ForwardOutput, mask: torch.Tensor):
+        """Per-token KL penalties and rewards, GAE advantages and returns, as trl computes them before the epochs."""
+        full = config.kl_penalty == "full"
+        kls = maths.kl_penalty(
+            old.logprobs,
+            ref.logprobs,
+            config.kl_penalty,
+            full_logprobs=torch.log_softmax(old.logits, dim=-1) if full else None,
+            full_ref_logprobs=torch.log_softmax(ref.logits, dim=-1) if full else None,
         )
-
-    def _optimise(
-        self,
-        config: PPOConfig,
-        batch: PackedBatch,
-        old_logprobs: torch.Tensor,
-        old_values: torch.Tensor,
-        advantages: torch.Tensor,
-        returns: torch.Tensor,
-        *,
-        first_forward: ForwardOutput | None = None,
-    ) -> dict[str, float]:
-        """The PPO epochs; returns the train statistics averaged over every minibatch, as trl's.
-
-        ``first_forward``, when given, is a whole-batch forward at the current weights with its graph, used (in the
-        first minibatch's row order) instead of a new forward for the very first minibatch.
-        """
-        accumulation = config.gradient_accumulation_steps
-        minibatch_stats: list[dict[str, torch.Tensor]] = []
-        self.optimizer.zero_grad(set_to_none=True)
-        epochs_run = 0
-        for _ in range(config.ppo_epochs):
-            epochs_run += 1
-            order = torch.randperm(config.batch_size, generator=self.generator).to(self.device)
-            for start in range(0, config.batch_size, config.backward_batch_size):
-                backward_indices = order[start : start + config.backward_batch_size]
-                for mini_start in range(0, config.backward_batch_size, config.mini_batch_size):
-                    indices = backward_indices[mini_start : mini_start + config.mini_batch_size]
-                    loss, stats = self._minibatch_loss(
-                        batch.select(indices),
-                        old_logprobs[indices],
-                        old_values[indices],
-                        advantages[indices],
-                        returns[indices],
-                        forward=None if first_forward is None else first_forward.rows(indices),
-                    )
-                    first_forward = None
-                    (loss / accumulation).backward()
-                    minibatch_stats.append(stats)
-                if config.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(self.trainable_parameters, config.max_grad_norm)
-                self.optimizer.step()
-                self.optimizer.zero_grad(set_to_none=True)
-            if config.early_stopping and minibatch_stats[-1]["policy/policykl"] > 1.5 * config.target_kl:
-                break
-        stats = {key: torch.stack([s[key] for s in minibatch_stats]).mean() for key in minibatch_stats[0]}
-        stats = {f"ppo/{key}": float(value) for key, value in stats.items()}
-        stats["ppo/epochs"] = float(epochs_run)  # fewer than ppo_epochs after an early stop
-        return stats
-
-    def _minibatch_loss(
-        self,
-        batch: PackedBatch,
-        old_logprobs: torch.Tensor,
-        old_values: torch.Tensor,
-        advantages: torch.Tensor,
-        returns: torch.Tensor,
-        forward: ForwardOutput | None = None,
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        config = self.config
-        mask = batch.mask
-        new = forward if forward is not None else self._forward(batch, with_values=True)
-        pg_loss, pg_clipfrac, ratio = maths.policy_loss(new.logprobs, old_logprobs, advantages, mask, config.cliprange)
-        vf_loss, vf_clipfrac = maths.value_loss(new.values, old_values, returns, mask, config.cliprange_value)
-        loss = pg_loss + config.vf_coef * vf_loss
-        average_ratio = maths.masked_mean(ratio, mask).item()
-        if average_ratio > config.ratio_threshold:
-            warnings.warn(
-                f"The average ratio of the minibatch ({average_ratio:.2f}) exceeds ratio_threshold "
-                f"{config.ratio_threshold:.2f}; its loss is zeroed (as trl).",
-                stacklevel=3,
-            )
-            pg_loss, vf_loss, loss = pg_loss * 0.0, vf_loss * 0.0, loss * 0.0
-        stats = minibatch_stats(
-            pg_loss,
-            vf_loss,
-            loss,
-            new,
-            old_logprobs,
-            old_values,
-            advantages,
-            returns,
-            ratio,
-            mask,
-            pg_clipfrac,
-            vf_clipfrac,
+        kl_coef = self.kl_controller.value
+        rewards, non_score_rewards = maths.per_token_rewards(scores, kls, mask, kl_coef)
+        old_values, advantages, returns = maths.gae_advantages(
+            old.values, rewards, mask, config.gamma, config.lam, whiten_rewards=config.whiten_rewards
         )
-        return loss, stats
+        return Targets(old.logprobs, old_values, advantages, returns), kls, non_score_rewards, kl_coef
 
     def reset_score_statistics(self) -> None:
         """Forget the running mean and std of the scores (e.g. when the reward changes to another scale)."""
         if self.running_moments is not None:
-            self.running_moments = maths.RunningMoments()
+            self.running_moments = RunningMoments()
 
     def reset_optimizer(self) -> None:
         """Give the adapter and value head a fresh Adam optimizer (its moments forgotten), at the same learning rate."""
@@ -378,6 +264,7 @@ class PPOTrainer:
             "kl_controller": self.kl_controller.state_dict(),
             "running_moments": None if self.running_moments is None else self.running_moments.state_dict(),
             "generator": self.generator.get_state(),
+            "reference_memo": self.reference_memo.state_dict(),
             "config": self.config.to_dict(),
         }
 
@@ -400,4 +287,6 @@ class PPOTrainer:
         if self.running_moments is not None:
             self.running_moments.load_state_dict(state["running_moments"])
         self.generator.set_state(state["generator"])
+        if "reference_memo" in state:  # checkpoints of version 0.1 have none: it fills again
+            self.reference_memo.load_state_dict(state["reference_memo"])
         self.step_count = int(state["step_count"])

@@ -81,7 +81,11 @@ def _evaluation_section(groups: Mapping[str, list], out_dir: Path, data: dict[st
             lines.append(_row([model, *[table[model][g][metric].format() for g in games]]))
         lines.append("")
     data["games"] = table
+    return lines + _reciprocity_lines(groups, out_dir, data) + _other_prompt_lines(groups, out_dir, data)
 
+
+def _reciprocity_lines(groups: Mapping[str, list], out_dir: Path, data: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     reciprocity = reciprocity_table(groups, RECIPROCITY_GAME)
     if any(row["C|C"].runs for row in reciprocity.values()):
         figures.test_action_types_figure(reciprocity, out_dir / "test_action_types.png", game=RECIPROCITY_GAME)
@@ -101,7 +105,11 @@ def _evaluation_section(groups: Mapping[str, list], out_dir: Path, data: dict[st
             lines.append(_row([model, *cells]))
         lines.append("")
         data["reciprocity"] = reciprocity
+    return lines
 
+
+def _other_prompt_lines(groups: Mapping[str, list], out_dir: Path, data: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     others = other_prompts_table(groups)
     if others and any(others.values()):
         figures.other_prompts_figure(others, out_dir / "other_prompts.png")

@@ -22,6 +22,7 @@ from typing import Literal, get_args
 from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, PromptConfig
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.ppo.config import PPOConfig
+from llm_agents.sequences import BATCHINGS, Batching
 from matrix_games.actions import DEFAULT_LABELS, validate_labels
 from matrix_games.morality import DEFAULT_DEONTOLOGICAL_PENALTY, DEFAULT_ILLEGAL_REWARD
 from matrix_games.registration import env_id
@@ -83,6 +84,10 @@ class TrainConfig:
         generation: How answers are sampled (the paper's: temperature 1, no filtering).
         prompt: How the observation text becomes chat messages (preface, system message, chat template).
         ppo: The PPO settings of each learner (its batch sizes and seed are derived, see the module docstring).
+        batching: ``"tree"`` (default) computes each distinct sequence once: shared prompt prefixes in sampling and
+            in every PPO pass, and each (prompt, answer) pair's reference log-probs once per run; ``"padded"`` is
+            the plain padded batch. The same run up to float rounding (``llm_agents.sequences``). It sets
+            ``generation.batching`` and ``ppo.batching``, which are left at their default.
     """
 
     game: str = "IPD-v0"
@@ -108,6 +113,7 @@ class TrainConfig:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     prompt: PromptConfig = field(default_factory=PromptConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    batching: Batching = "tree"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -126,6 +132,7 @@ class TrainConfig:
         check_choice("tracker", self.tracker, TRACKERS)
         check_choice("prompt_kind", self.prompt_kind, PROMPT_KINDS)
         check_choice("parse_mode", self.parse_mode, PARSE_MODES)
+        check_choice("batching", self.batching, BATCHINGS)
         for name in ("seed", "games_per_update", "ppo_minibatches", "checkpoint_every"):
             check_int(name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every") else 1)
         for name in ("resume", "progress"):
@@ -149,6 +156,13 @@ class TrainConfig:
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}.")
+        for name in ("generation", "ppo"):
+            nested = getattr(self, name).batching
+            if nested != "tree" and nested != self.batching:
+                raise ValueError(
+                    f"{name}.batching is {nested!r} but batching is {self.batching!r}: the run has one switch; set "
+                    f"batching: {nested} at the top level and leave {name}.batching unset."
+                )
         if self.rounds_per_episode is not None:
             check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
         _check_episodes(self.episodes, schedule)
@@ -212,7 +226,8 @@ class TrainConfig:
     @property
     def agent(self) -> AgentConfig:
         """How the learners play: labels, sampling, prompt and parsing."""
-        return AgentConfig(self.labels, self.generation, self.prompt, self.parse_mode)
+        generation = dataclasses.replace(self.generation, batching=self.batching)
+        return AgentConfig(self.labels, generation, self.prompt, self.parse_mode)
 
     def ppo_for(self, index: int = 0) -> PPOConfig:
         """The PPO settings of learner ``index``: this run's batch and minibatch sizes and a seed of its own."""
@@ -235,7 +250,9 @@ class TrainConfig:
         seed = (
             self.ppo.seed if self.ppo.seed is not None else int(spawn_rngs(self.seed, "ppo")["ppo"].integers(2**31 - 1))
         )
-        return dataclasses.replace(self.ppo, batch_size=samples, mini_batch_size=mini_batch_size, seed=seed + index)
+        return dataclasses.replace(
+            self.ppo, batch_size=samples, mini_batch_size=mini_batch_size, seed=seed + index, batching=self.batching
+        )
 
     def replace(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (checked again)."""

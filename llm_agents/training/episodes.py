@@ -12,6 +12,7 @@ way whether the run was interrupted before it or not.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +138,22 @@ def play_episode(
     """
     seeds = [environment_seed(run_seed, episode, game, stream) for game in range(len(table.envs))]
     observations = table.reset(seeds)
+    with contextlib.ExitStack() as stack:
+        for agent in agents.values():  # the policies are fixed for the episode: share every prompt's work
+            stack.enter_context(agent.sharing_prefixes())
+        return _play_rounds(table, agents, observations, episode, reward_name, rewards, rounds, game_id)
+
+
+def _play_rounds(
+    table: GameTable,
+    agents: Mapping[str, LLMAgent],
+    observations: list[dict[str, str]],
+    episode: int,
+    reward_name: str,
+    rewards: Mapping[str, RewardFn],
+    rounds: int,
+    game_id: str,
+) -> EpisodeResult:
     logs: list[RoundLog] = []
     batches = {player: LearnerBatch([], [], []) for player in agents}
     for round_index in range(rounds):

@@ -9,7 +9,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_agents.ppo import maths
+from llm_agents.ppo import controllers, maths
+from llm_agents.sequences.forward import logprobs_of_tokens
 
 
 def t(values) -> torch.Tensor:
@@ -53,7 +54,7 @@ def test_masked_whiten_golden_and_shift_mean():
 def test_logprobs_of_tokens_golden():
     # logits (0, ln 2, ln 3) -> probabilities (1/6, 2/6, 3/6)
     logits = t([[[0.0, math.log(2), math.log(3)], [0.0, math.log(2), math.log(3)]]])
-    logprobs = maths.logprobs_of_tokens(logits, torch.tensor([[2, 0]]))
+    logprobs = logprobs_of_tokens(logits, torch.tensor([[2, 0]]))
     assert logprobs.tolist()[0] == pytest.approx([math.log(0.5), math.log(1 / 6)])
 
 
@@ -64,7 +65,7 @@ def test_logprobs_of_tokens_equals_log_softmax_gather(seed, vocab):
     logits = torch.randn(3, 4, vocab, generator=g) * 5
     tokens = torch.randint(0, vocab, (3, 4), generator=g)
     expected = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
-    torch.testing.assert_close(maths.logprobs_of_tokens(logits, tokens), expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(logprobs_of_tokens(logits, tokens), expected, atol=1e-5, rtol=1e-5)
 
 
 def test_entropy_from_logits_golden():
@@ -158,27 +159,27 @@ def test_approx_kl_and_policy_kl_golden():
 
 
 def test_adaptive_kl_controller_golden():
-    controller = maths.AdaptiveKLController(0.2, target=6.0, horizon=10000.0)
+    controller = controllers.AdaptiveKLController(0.2, target=6.0, horizon=10000.0)
     controller.update(12.0, n_steps=5)  # error clipped to +0.2: x (1 + 0.2 * 5 / 10000)
     assert controller.value == pytest.approx(0.2 * 1.0001)
-    controller = maths.AdaptiveKLController(0.2, target=6.0, horizon=10000.0)
+    controller = controllers.AdaptiveKLController(0.2, target=6.0, horizon=10000.0)
     controller.update(6.6, n_steps=100)  # error 0.1: x 1.001
     assert controller.value == pytest.approx(0.2002)
     controller.update(0.0, n_steps=100)  # error clipped to -0.2: x 0.998
     assert controller.value == pytest.approx(0.2002 * 0.998)
-    restored = maths.AdaptiveKLController(1.0, 6.0, 10000.0)
+    restored = controllers.AdaptiveKLController(1.0, 6.0, 10000.0)
     restored.load_state_dict(controller.state_dict())
     assert restored.value == controller.value
 
 
 def test_fixed_kl_controller_never_moves():
-    controller = maths.FixedKLController(0.3)
+    controller = controllers.FixedKLController(0.3)
     controller.update(100.0, n_steps=1000)
     assert controller.value == 0.3
 
 
 def test_running_moments_golden():
-    running = maths.RunningMoments()
+    running = controllers.RunningMoments()
     # first batch (1, 2, 3, 4): the prior's count 1e-24 vanishes: mean 2.5, var 1.25, std sqrt(1.25 * 4 / 3)
     batch_mean, batch_std = running.update(t([1.0, 2.0, 3.0, 4.0]))
     assert (batch_mean, batch_std) == pytest.approx((2.5, math.sqrt(5 / 3)))
@@ -192,11 +193,11 @@ def test_running_moments_golden():
 def test_scale_scores_norm_scale_and_clip():
     scores = t([1.0, 2.0, 3.0, 4.0])
     std = math.sqrt(5 / 3)  # the first batch is normalised by its own mean 2.5 and unbiased std
-    normed = maths.scale_scores(scores, maths.RunningMoments(), use_score_norm=True, score_clip=None)
+    normed = maths.scale_scores(scores, controllers.RunningMoments(), use_score_norm=True, score_clip=None)
     assert normed.tolist() == pytest.approx([(x - 2.5) / std for x in (1, 2, 3, 4)], abs=1e-6)
-    scaled = maths.scale_scores(scores, maths.RunningMoments(), use_score_norm=False, score_clip=None)
+    scaled = maths.scale_scores(scores, controllers.RunningMoments(), use_score_norm=False, score_clip=None)
     assert scaled.tolist() == pytest.approx([x / std for x in (1, 2, 3, 4)], abs=1e-6)
-    clipped = maths.scale_scores(scores, maths.RunningMoments(), use_score_norm=True, score_clip=1.0)
+    clipped = maths.scale_scores(scores, controllers.RunningMoments(), use_score_norm=True, score_clip=1.0)
     assert clipped.tolist() == pytest.approx([-1.0, -0.5 / std, 0.5 / std, 1.0], abs=1e-6)
     assert maths.scale_scores(scores, None, use_score_norm=False, score_clip=2.5).tolist() == [1.0, 2.0, 2.5, 2.5]
 
@@ -204,7 +205,7 @@ def test_scale_scores_norm_scale_and_clip():
 def test_scale_scores_identical_first_batch_gives_zeros():
     """docs/paper.md: a first episode of identical rewards gives zero scores (std 0, divided by eps)."""
     assert maths.scale_scores(
-        t([2.0, 2.0, 2.0]), maths.RunningMoments(), use_score_norm=True, score_clip=None
+        t([2.0, 2.0, 2.0]), controllers.RunningMoments(), use_score_norm=True, score_clip=None
     ).tolist() == [
         0.0,
         0.0,

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from llm_agents.ppo import PPOConfig, PPOTrainer
-from llm_agents.ppo.batch import pack, response_forward
+from llm_agents.sequences.forward import pack, response_forward
 
 
 def make_batch(seed: int, query_lengths, response_lengths, vocab: int = 49):
@@ -117,21 +117,38 @@ def test_forward_matches_a_full_right_padded_forward(make_lora_model):
             torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize(("mini_batch_size", "forwards"), [(4, 3), (2, 6)])
-def test_lm_head_sees_only_the_response_positions(make_lora_model, mini_batch_size, forwards):
-    """Every pass projects R + 1 = 4 positions (longest response 3); with one minibatch per epoch the first
-    training forward is the old-log-probs pass itself: old + reference + 1 more epoch = 3 passes for 2 epochs,
-    against old + reference + 2 epochs x 2 minibatches = 6 with two minibatches."""
-    model = make_lora_model()
-    trainer = PPOTrainer(model, config(ppo_epochs=2, mini_batch_size=mini_batch_size))
+def lm_head_positions(model, trainer, batch) -> list[int]:
+    """How many positions each forward pass sent through the LM head during one step."""
     seen_positions = []
     lm_head = model.get_base_model().get_output_embeddings()
     handle = lm_head.register_forward_hook(lambda module, args, output: seen_positions.append(args[0].shape[1]))
     try:
-        trainer.step(*RAGGED)
+        trainer.step(*batch)
     finally:
         handle.remove()
-    assert seen_positions == [4] * forwards
+    return seen_positions
+
+
+@pytest.mark.parametrize(("mini_batch_size", "forwards"), [(4, 3), (2, 6)])
+def test_lm_head_sees_only_the_response_positions(make_lora_model, mini_batch_size, forwards):
+    """Padded: every pass projects R + 1 = 4 positions (longest response 3); with one minibatch per epoch the first
+    training forward is the old-log-probs pass itself: old + reference + 1 more epoch = 3 passes for 2 epochs,
+    against old + reference + 2 epochs x 2 minibatches = 6 with two minibatches."""
+    model = make_lora_model()
+    trainer = PPOTrainer(model, config(ppo_epochs=2, mini_batch_size=mini_batch_size, batching="padded"))
+    assert lm_head_positions(model, trainer, RAGGED) == [4] * forwards
+
+
+def test_tree_batches_project_each_predicting_position_once(make_lora_model):
+    """Tree: the 8 answer tokens of RAGGED (1 + 3 + 2 + 2) are predicted by 8 distinct positions; the reference pass
+    runs on the first step only (its log-probs are memoised), so a repeated step projects old + 1 more epoch."""
+    model = make_lora_model()
+    trainer = PPOTrainer(model, config(ppo_epochs=2))
+    assert lm_head_positions(model, trainer, RAGGED) == [8, 8, 8]
+    assert lm_head_positions(model, trainer, RAGGED) == [8, 8]
+    doubled = ([*RAGGED[0], *RAGGED[0]], [*RAGGED[1], *RAGGED[1]], [*RAGGED[2], *RAGGED[2]])
+    trainer = PPOTrainer(make_lora_model(), config(ppo_epochs=1, batch_size=8, mini_batch_size=8))
+    assert lm_head_positions(trainer.model, trainer, doubled) == [8, 8]  # each row twice, each position once
 
 
 # ---------------------------------------------------------------- adapters

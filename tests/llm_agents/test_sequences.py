@@ -1,0 +1,159 @@
+"""Distinct sequences computed once: the prefix tree, the tree batch and decoder against the padded ones, the memo.
+
+The tree layout must give the numbers of the plain padded layout: the same forward outputs, the same PPO step (stats
+within 1e-5, updated weights within 1e-5 relative), the same samples from the same seed, and an exact resume.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+
+from llm_agents.agent.config import GenerationConfig
+from llm_agents.agent.generation import sample_completions
+from llm_agents.ppo import PPOConfig, PPOTrainer
+from llm_agents.sequences.decoding import PrefixCache
+from llm_agents.sequences.forward import pack, pack_tree
+from llm_agents.sequences.prefix_tree import PrefixTree
+from llm_agents.sequences.reference import ReferenceMemo
+
+
+def shared_batch(seed: int = 0):
+    """12 rows from 3 prompts that share a 6-token prefix (2 of them 4 more tokens), each answered twice or more."""
+    g = torch.Generator().manual_seed(seed)
+    prefix = torch.randint(7, 40, (6,), generator=g)
+    middle = torch.randint(7, 40, (4,), generator=g)
+    prompts = [
+        torch.cat([prefix, middle, torch.randint(7, 40, (3,), generator=g)]),
+        torch.cat([prefix, middle, torch.randint(7, 40, (2,), generator=g)]),
+        torch.cat([prefix, torch.randint(7, 40, (5,), generator=g)]),
+    ]
+    answers = [torch.randint(7, 40, (n,), generator=g) for n in (1, 2, 2, 1)]
+    queries, responses = [], []
+    for row in range(12):
+        queries.append(prompts[row % 3])
+        responses.append(answers[(row * 7) % 4])
+    scores = torch.randn(12, generator=g).tolist()
+    return queries, responses, scores
+
+
+def test_the_tree_keeps_one_node_per_distinct_prefix():
+    tree = PrefixTree()
+    assert tree.add([1, 2, 3]) == [0, 1, 2]
+    assert tree.add([1, 2, 4, 5]) == [0, 1, 3, 4]
+    assert tree.add([1, 2, 3]) == [0, 1, 2]
+    assert tree.add([9]) == [5]
+    assert (len(tree), tree.depths, tree.parents) == (6, [0, 1, 2, 2, 3, 0], [-1, 0, 1, 1, 3, -1])
+    mask = tree.attention_mask([2, 4], 6, dtype=torch.float32, device=torch.device("cpu"))[0, 0]
+    assert (mask == 0).tolist() == [[True, True, True, False, False, False], [True, True, False, True, True, False]]
+
+
+def test_a_tree_batch_computes_the_distinct_tokens_and_reads_what_the_padded_batch_reads(make_lora_model):
+    model = make_lora_model(init_lora_weights=False)
+    queries, responses, _ = shared_batch()
+    padded = pack(queries, responses, 0, torch.device("cpu"))
+    tree = pack_tree(queries, responses, 0, torch.device("cpu"))
+    sizes = tree.sizes()
+    assert (
+        sizes["batch/tokens"]
+        == padded.sizes()["batch/tokens"]
+        == sum(len(q) + len(r) for q, r in zip(queries, responses, strict=True))
+    )
+    assert sizes["batch/computed_tokens"] < sizes["batch/tokens"] / 3  # 12 rows, 3 prompts sharing a prefix
+    from llm_agents.ppo import ValueHead
+
+    head = ValueHead(32).eval()
+    with torch.no_grad():
+        a, b = padded.forward(model, head), tree.forward(model, head)
+    torch.testing.assert_close(b.logprobs * tree.mask, a.logprobs * padded.mask, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(b.values * tree.mask, a.values * padded.mask, atol=1e-5, rtol=1e-5)
+    assert torch.equal(tree.mask, padded.mask) and torch.equal(
+        tree.response_tokens * tree.mask.long(), padded.response_tokens * padded.mask.long()
+    )
+
+
+@pytest.mark.parametrize(("epochs", "minibatches"), [(1, 1), (2, 3)])
+def test_one_ppo_step_is_the_same_in_both_layouts(make_lora_model, epochs, minibatches):
+    batch = shared_batch()
+    results = {}
+    for batching in ("padded", "tree"):
+        model = make_lora_model(init_lora_weights=False, seed=3)
+        config = PPOConfig(
+            learning_rate=1e-3, ppo_epochs=epochs, mini_batch_size=12 // minibatches, batching=batching, seed=5
+        )
+        trainer = PPOTrainer(model, config)
+        stats = trainer.step(*batch)
+        results[batching] = (stats, [p.detach().clone() for p in trainer.trainable_parameters])
+    (padded_stats, padded_weights), (tree_stats, tree_weights) = results["padded"], results["tree"]
+    for key, value in padded_stats.items():
+        if key.startswith(("time/", "batch/")):
+            continue
+        assert tree_stats[key] == pytest.approx(value, abs=1e-5, nan_ok=True), key
+    for a, b in zip(padded_weights, tree_weights, strict=True):
+        assert float((a - b).norm()) <= 1e-5 * max(float(a.norm()), 1.0)
+    assert tree_stats["batch/computed_tokens"] < padded_stats["batch/computed_tokens"] / 3
+
+
+def test_the_reference_memo_serves_repeated_pairs_and_resumes_exactly(make_lora_model):
+    batch = shared_batch()
+    config = PPOConfig(learning_rate=1e-2, ppo_epochs=1, seed=1)
+    original = PPOTrainer(make_lora_model(init_lora_weights=False), config)
+    original.step(*batch)
+    distinct_pairs = len({(tuple(q.tolist()), tuple(r.tolist())) for q, r in zip(*batch[:2], strict=True)})
+    assert len(original.reference_memo) == distinct_pairs
+    misses = original.reference_memo.misses
+    buffer = io.BytesIO()
+    torch.save(original.state_dict(), buffer)
+    expected = original.step(*batch)
+    assert original.reference_memo.misses == misses  # nothing recomputed the second time
+    resumed = PPOTrainer(make_lora_model(init_lora_weights=False, seed=9), config)
+    buffer.seek(0)
+    resumed.load_state_dict(torch.load(buffer, weights_only=False))
+    got = resumed.step(*batch)
+    assert {k: v for k, v in got.items() if not k.startswith("time/")} == {
+        k: v for k, v in expected.items() if not k.startswith("time/")
+    }
+
+
+def test_the_memo_is_bounded():
+    memo = ReferenceMemo(max_entries=2)
+    for token in range(3):
+        memo.store(torch.tensor([token]), torch.tensor([1]), torch.tensor([0.0]))
+    assert len(memo) == 2 and memo.lookup(torch.tensor([0]), torch.tensor([1])) is None
+
+
+@pytest.mark.parametrize("max_new_tokens", [1, 3])
+def test_tree_sampling_draws_what_padded_sampling_draws(tiny_llama, tiny_tokenizer, max_new_tokens):
+    prompts = [[4, 10, 12, 13, 14], [4, 10, 12, 13, 15], [4, 10, 12, 13, 14], [4, 9]] * 3
+    samples = {}
+    for batching in ("padded", "tree"):
+        config = GenerationConfig(max_new_tokens=max_new_tokens, batching=batching)
+        generator = torch.Generator().manual_seed(11)
+        samples[batching] = sample_completions(tiny_llama, tiny_tokenizer, prompts, generator=generator, config=config)
+    for padded, tree in zip(samples["padded"], samples["tree"], strict=True):
+        assert torch.equal(padded.completion_ids, tree.completion_ids)
+        torch.testing.assert_close(tree.logprobs, padded.logprobs, atol=1e-5, rtol=1e-5)
+
+
+def test_a_shared_prefix_cache_computes_a_repeated_prompt_once(tiny_llama, tiny_tokenizer):
+    cache = PrefixCache()
+    config = GenerationConfig(max_new_tokens=2)
+    prompts = [[4, 10, 12, 13, 14], [4, 10, 12, 13, 15]]
+    first = sample_completions(
+        tiny_llama, tiny_tokenizer, prompts, generator=torch.Generator().manual_seed(0), config=config, cache=cache
+    )
+    nodes = len(cache.tree)
+    seen = []
+    handle = tiny_llama.register_forward_hook(
+        lambda module, args, kwargs, output: seen.append(kwargs["input_ids"].shape[1]), with_kwargs=True
+    )
+    try:
+        again = sample_completions(
+            tiny_llama, tiny_tokenizer, prompts, generator=torch.Generator().manual_seed(0), config=config, cache=cache
+        )
+    finally:
+        handle.remove()
+    assert [s.completion_ids.tolist() for s in again] == [s.completion_ids.tolist() for s in first]
+    assert len(cache.tree) == nodes and seen == []  # the same prompts and answers: nothing computed again
