@@ -1,120 +1,125 @@
-"""Time training episodes end to end, split into their parts, next to a plain forward and a forward+backward.
+"""Time training episodes end to end, split into their parts: the plain padded path against the distinct-sequence
+(tree) path, in one process on the same machine.
 
-usage: python benchmarks/train_episode.py [--config configs/demo.yaml] [--episodes 4] [--set KEY=VALUE ...]
+usage: python benchmarks/train_episode.py [--config configs/demo.yaml] [--episodes 5] [--compare] [--set KEY=VALUE]
 
 Runs ``llm_agents.training.train`` for a few episodes of the given config (the demo's by default: the embedded
-SmolLM2 on CPU) in a temporary folder and prints, per episode (the median after the first, a warm-up):
+SmolLM2 on CPU) in a temporary folder and prints, per episode (the median of the episodes after the first, a
+warm-up): generation (the rollout, ``time/rollout``), old log-probs and values, reference log-probs, and the PPO
+epochs (the trainer's ``time/ppo/*``), with the tokens the passes computed. ``--compare`` runs the same episodes
+(same seed, so the same games) with ``batching=padded`` and then ``batching=tree``, prints both side by side with
+the peak resident memory of each, and ends with ``speedup: X.XX`` (plain episode time / tree episode time).
 
-- generation: the rollout, i.e. every round's batched sampling plus the environments (``time/rollout``);
-- old log-probs and values, reference log-probs, and the PPO epochs (the trainer's ``time/ppo/*``);
-
-then, on a batch of the same shape (the prompts and answers of one more episode), one plain forward with no
-gradient (logits for every position) and one forward+backward through the response positions, the floor that
-compares a step with. Timings on a shared machine are sizes, not promises: say how loaded it was when you quote them.
+Peak memory is sampled every 10 ms while each path runs, after handing freed memory back to the system between
+them (``malloc_trim``); it includes the model. Timings move with the machine and its load: quote them with the
+machine, as ratios measured in one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import torch
-from timing import median_seconds
 
-from llm_agents.agent.adapters import attach_lora
-from llm_agents.agent.llm_agent import LLMAgent
-from llm_agents.agent.models import load_model
-from llm_agents.ppo import ValueHead
-from llm_agents.sequences.forward import pack, response_forward
+from llm_agents.agent.models import dtype_choice
 from llm_agents.training import load_config, train
 from llm_agents.training.config_io import parse_override
-from llm_agents.training.episodes import GameTable, play_episode, reward_functions
 
 ROOT = Path(__file__).resolve().parent.parent
+PARTS = (
+    ("generation (rollout of every round)", "time/rollout"),
+    ("old log-probs and values", "time/ppo/old_forward_pass"),
+    ("reference log-probs", "time/ppo/ref_forward_pass"),
+    ("PPO epochs", "time/ppo/optimize_step"),
+)
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096
+
+
+class PeakMemory:
+    """The highest resident memory seen while the block runs (sampled every 10 ms)."""
+
+    def __enter__(self) -> PeakMemory:
+        self.peak, self._running = resident_bytes(), True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self._running:
+            self.peak = max(self.peak, resident_bytes())
+            time.sleep(0.01)
+
+    def __exit__(self, *exc) -> None:
+        self._running = False
+        self._thread.join()
+
+
+def run(config_path: Path, overrides: dict, episodes: int, batching: str) -> tuple[list[dict], int]:
+    """Train ``episodes`` episodes with ``batching``; return each episode's PPO log line and the peak memory."""
+    with contextlib.suppress(OSError):  # glibc only: hand freed memory back so the next path's peak is its own
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = dict(overrides, output_dir=folder, episodes=episodes, checkpoint_every=0, progress=False)
+        config = load_config(config_path, {**settings, "batching": batching})
+        with PeakMemory() as memory:
+            train(config)
+        steps = [json.loads(line) for line in (Path(folder) / "ppo.jsonl").read_text().splitlines()]
+    return steps, memory.peak
+
+
+def median(steps: list[dict], key: str) -> float:
+    later = steps[1:] or steps
+    return statistics.median(step.get(key, 0.0) for step in later)
+
+
+def episode_time(steps: list[dict]) -> float:
+    return median(steps, "time/rollout") + median(steps, "time/ppo/total")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "demo.yaml")
-    parser.add_argument("--episodes", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--episodes", type=int, default=5)
+    parser.add_argument("--compare", action="store_true", help="the padded path, then the tree path")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as folder:
-        overrides = dict(parse_override(text) for text in args.settings)
-        overrides.update(output_dir=folder, episodes=args.episodes, checkpoint_every=0, progress=False)
-        config = load_config(args.config, overrides)
-        started = time.perf_counter()
-        train(config)
-        wall = time.perf_counter() - started
-        steps = [json.loads(line) for line in (Path(folder) / "ppo.jsonl").read_text().splitlines()]
+    overrides = dict(parse_override(text) for text in args.settings)
+    config = load_config(args.config, overrides)
+    paths = ("padded", "tree") if args.compare else (config.batching,)
+    results = {path: run(args.config, overrides, args.episodes, path) for path in paths}
 
     print(
-        f"{config.model.name} ({config.model.dtype}), LoRA r={config.model.lora.r}: {args.episodes} episodes of "
-        f"{config.games_per_update} game(s) x {config.num_rounds} rounds (batch {config.samples_per_update}), "
-        f"ppo_epochs {config.ppo.ppo_epochs}; torch threads {torch.get_num_threads()}"
+        f"{config.model.name} ({dtype_choice(config.model).name}), LoRA r={config.model.lora.r}: {args.episodes} "
+        f"episodes of {config.games_per_update} game(s) x {config.num_rounds} rounds (batch "
+        f"{config.samples_per_update}), ppo_epochs {config.ppo.ppo_epochs}; torch threads {torch.get_num_threads()}"
     )
-    later = steps[1:] or steps
-    row = "{:<58} {:8.2f} s"
-
-    def part(key: str) -> float:
-        return statistics.median(step[key] for step in later)
-
-    generation = part("time/rollout")
-    total = generation + part("time/ppo/total")
-    print(f"\nper episode (median of episodes 2..{args.episodes}; {wall:.0f} s in all, model loading included)")
-    print(row.format("generation (rollout of every round, batched)", generation))
-    print(row.format("old log-probs and values (kept for the first epoch)", part("time/ppo/old_forward_pass")))
-    print(row.format("reference log-probs (adapters disabled)", part("time/ppo/ref_forward_pass")))
-    print(row.format(f"PPO epochs ({config.ppo.ppo_epochs})", part("time/ppo/optimize_step")))
-    print(row.format("episode total", total))
-
-    model, tokenizer = load_model(config.model)
-    peft_model = attach_lora(model, config.model.lora, adapter_name="player_0")
-    agent = LLMAgent.from_config(peft_model, tokenizer, config.agent, adapter_name="player_0")
-    result = play_episode(
-        GameTable.for_run(config),
-        {"player_0": agent},
-        episode=0,
-        run_seed=config.seed,
-        reward_name=config.schedule.reward_name(0),
-        rewards=reward_functions(config),
-        rounds=config.num_rounds,
-        game_id=config.env_id,
-    )
-    batch_data = result.batches["player_0"]
-    device = next(peft_model.parameters()).device
-    batch = pack(batch_data.queries, batch_data.responses, tokenizer.pad_token_id, device)
-    value_head = ValueHead(peft_model.config.get_text_config().hidden_size).to(device).eval()
-    inputs = dict(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids)
-
-    def plain_forward() -> None:
-        with torch.no_grad():
-            peft_model(**inputs, use_cache=False)
-
-    def forward_backward() -> None:
-        output = response_forward(peft_model, batch, value_head)
-        (output.logprobs.sum() + output.values.sum()).backward()
-        peft_model.zero_grad(set_to_none=True)
-        value_head.zero_grad(set_to_none=True)
-
-    queries = [len(q) for q in batch_data.queries]
+    print(f"per episode, median of episodes 2..{args.episodes} (seconds)\n")
+    print(f"{'':44}" + "".join(f"{path:>12}" for path in paths))
+    for title, key in PARTS:
+        print(f"{title:44}" + "".join(f"{median(results[p][0], key):12.2f}" for p in paths))
+    print(f"{'episode total':44}" + "".join(f"{episode_time(results[p][0]):12.2f}" for p in paths))
     print(
-        f"\nthe same batch shape: {len(queries)} prompts of {min(queries)}-{max(queries)} tokens (median of "
-        f"{args.repeats} after a warm-up)"
+        f"{'tokens per PPO pass (computed / in batch)':44}"
+        + "".join(
+            f"{median(results[p][0], 'batch/computed_tokens'):>6.0f}/{median(results[p][0], 'batch/tokens'):<5.0f}"
+            for p in paths
+        )
     )
-    forward = median_seconds(plain_forward, args.repeats)
-    backward = median_seconds(forward_backward, args.repeats)
-    print(row.format("plain forward, no gradient, logits for every position", forward))
-    print(row.format("forward+backward, response positions only", backward))
-    floor = generation + forward + config.ppo.ppo_epochs * backward
-    print(row.format(f"floor: generation + 1 forward + {config.ppo.ppo_epochs} forward+backward", floor))
-    print(f"{'episode / floor':<58} {total / floor:8.2f}")
+    print(f"{'peak resident memory (GB)':44}" + "".join(f"{results[p][1] / 2**30:12.2f}" for p in paths))
+    if args.compare:
+        print(f"speedup: {episode_time(results['padded'][0]) / episode_time(results['tree'][0]):.2f}")
 
 
 if __name__ == "__main__":

@@ -12,22 +12,22 @@ A bad name (game, strategy, reward) prints the error with the closest known name
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from matrix_games.actions import MOVE_NAMES
 from matrix_games.games import GAMES, MatrixGame, get_game
-from matrix_games.metrics import cooperation_rate, mean_deontological_regret, mean_utilitarian_regret
+from matrix_games.metrics import deontological_regret, utilitarian_regret
 from matrix_games.morality import (
     DEFAULT_DEONTOLOGICAL_PENALTY,
     DEFAULT_ILLEGAL_REWARD,
     REWARD_NAMES,
-    check_reward_name,
     make_reward_fn,
 )
 from matrix_games.settings import INITIAL_STATES
 from matrix_games.strategies import STRATEGIES
-from matrix_games.tournament import check_initial_state, play_match, round_robin
+from matrix_games.tournament import check_initial_state, iter_match, round_robin
 
 MOVES = MOVE_NAMES
 
@@ -65,9 +65,8 @@ def command_list(args: argparse.Namespace) -> None:
 
 def command_play(args: argparse.Namespace) -> None:
     game = get_game(args.game)
-    check_reward_name(args.reward)
     reward_fn = make_reward_fn(args.reward, penalty=args.deontological_penalty, illegal_reward=args.illegal_reward)
-    sides = play_match(
+    rounds = iter_match(
         game,
         args.player0,
         args.player1,
@@ -78,29 +77,57 @@ def command_play(args: argparse.Namespace) -> None:
     )
     print(
         f"{game.title}: {args.player0} (player_0) vs {args.player1} (player_1), {args.rounds} rounds, "
-        f"initial state {args.initial_state}, reward {args.reward}, seed {args.seed}"
+        f"initial state {args.initial_state}, reward {args.reward}, seed {args.seed}",
+        flush=True,
     )
-    first = sides[0][0]
+    totals = [RunningTotals(), RunningTotals()]
+    for index, sides in enumerate(rounds, start=1):
+        if index == 1:
+            _print_header(sides[0])
+        print(
+            f"{index:>5}  {MOVES[sides[0].action]:>6}  {MOVES[sides[1].action]:>6}  {sides[0].game_reward:>8g}  "
+            f"{sides[1].game_reward:>8g}  {reward_fn(sides[0]):>8g}  {reward_fn(sides[1]):>8g}",
+            flush=index % 1000 == 0,  # stream long matches without flushing every line
+        )
+        for total, outcome in zip(totals, sides, strict=True):
+            total.add(outcome, reward_fn(outcome), game, args.illegal_reward)
+    _print_summary(args, totals)
+
+
+def _print_header(first) -> None:
     if first.previous_action is not None:
         drawn = (MOVES[first.previous_action], MOVES[first.opponent_previous_action])  # type: ignore[index]
         print(f"drawn previous round: player_0 {drawn[0]}, player_1 {drawn[1]}")
     columns = ("payoff_0", "payoff_1", "reward_0", "reward_1")
     print(f"{'round':>5}  {'move_0':>6}  {'move_1':>6}  " + "  ".join(f"{column:>8}" for column in columns))
-    for index, (outcome_0, outcome_1) in enumerate(zip(*sides, strict=True), start=1):
-        print(
-            f"{index:>5}  {MOVES[outcome_0.action]:>6}  {MOVES[outcome_1.action]:>6}  {outcome_0.game_reward:>8g}  "
-            f"{outcome_1.game_reward:>8g}  {reward_fn(outcome_0):>8g}  {reward_fn(outcome_1):>8g}"
-        )
+
+
+class RunningTotals:
+    """One player's sums over a match, kept as it streams (a long match is never held in memory)."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+        self.payoff = self.reward = self.cooperated = self.deontological = self.utilitarian = 0.0
+
+    def add(self, outcome, reward: float, game, illegal_reward: float) -> None:
+        self.rounds += 1
+        self.payoff += outcome.game_reward
+        self.reward += reward
+        self.cooperated += outcome.action == 0
+        self.deontological += deontological_regret(outcome)
+        self.utilitarian += utilitarian_regret(outcome, game, illegal_reward=illegal_reward)
+
+
+def _print_summary(args: argparse.Namespace, totals: list[RunningTotals]) -> None:
     print("\nsummary")
     labels = [f"player_0 {args.player0}", f"player_1 {args.player1}"]
     width = max(len(label) for label in labels)
     print(f"  {'':<{width}}  {'payoff':>7}  {'reward':>7}  {'coop':>5}  {'deon_regret':>11}  {'util_regret':>11}")
-    for label, outcomes in zip(labels, sides, strict=True):
+    for label, total in zip(labels, totals, strict=True):
+        n = total.rounds
         print(
-            f"  {label:<{width}}  {sum(o.game_reward for o in outcomes):>7g}  "
-            f"{sum(reward_fn(o) for o in outcomes):>7g}  {cooperation_rate(outcomes):>5.2f}  "
-            f"{mean_deontological_regret(outcomes):>11.3f}  "
-            f"{mean_utilitarian_regret(outcomes, game, illegal_reward=args.illegal_reward):>11.3f}"
+            f"  {label:<{width}}  {total.payoff:>7g}  {total.reward:>7g}  {total.cooperated / n:>5.2f}  "
+            f"{total.deontological / n:>11.3f}  {total.utilitarian / n:>11.3f}"
         )
     print("  (payoff and reward are totals; regrets are per-round means with the paper's test settings)")
 
@@ -167,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.run(args)
     except (ValueError, TypeError, ImportError) as error:
         parser.exit(2, f"matrix-games {args.command}: error: {error}\n")
+    except BrokenPipeError:  # the reader left (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 from matrix_games.actions import C, D
 from matrix_games.rounds import RoundOutcome
+from matrix_games.validation import check_finite
 
 RewardName = Literal["game", "deontological", "utilitarian", "game_deontological"]
 REWARD_NAMES: tuple[str, ...] = get_args(RewardName)
@@ -81,8 +82,10 @@ def make_reward_fn(
     penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD,
 ) -> RewardFn:
-    """The reward function called ``name``, with its parameters bound."""
+    """The reward function called ``name``, with its parameters bound (checked: finite, the penalty not negative)."""
     check_reward_name(name)
+    penalty = check_finite("deontological_penalty", penalty, example="3", minimum=0.0)
+    illegal_reward = check_finite("illegal_reward", illegal_reward, example="-6")
     if name == "game":
         return lambda outcome: game_reward(outcome, illegal_reward=illegal_reward)
     if name == "utilitarian":

@@ -8,7 +8,7 @@ number of repetitions, and ranks strategies by their mean game payoff per round.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +39,33 @@ def play_match(
     initial_state: InitialState = "none",
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD,
 ) -> tuple[tuple[RoundOutcome, ...], tuple[RoundOutcome, ...]]:
-    """Play ``num_rounds`` rounds between two strategies and return each player's outcomes, player_0's first.
+    """Play ``num_rounds`` rounds between two strategies and return each player's outcomes, player_0's first
+    (``iter_match`` with the same arguments yields them round by round)."""
+    rounds = list(
+        iter_match(
+            game,
+            player_0,
+            player_1,
+            num_rounds=num_rounds,
+            seed=seed,
+            initial_state=initial_state,
+            illegal_reward=illegal_reward,
+        )
+    )
+    return tuple(r[0] for r in rounds), tuple(r[1] for r in rounds)
+
+
+def iter_match(
+    game: MatrixGame | str,
+    player_0: Strategy | str,
+    player_1: Strategy | str,
+    *,
+    num_rounds: int,
+    seed: int | np.random.SeedSequence | None = 0,
+    initial_state: InitialState = "none",
+    illegal_reward: float = DEFAULT_ILLEGAL_REWARD,
+) -> Iterator[tuple[RoundOutcome, RoundOutcome]]:
+    """Play ``num_rounds`` rounds between two strategies, yielding each round's two outcomes as it is played.
 
     Args:
         game: The stage game (or its name); player_0 is the row player.
@@ -69,19 +95,16 @@ def play_match(
         previous = (drawn[0], drawn[1])
         histories = [History((drawn[0],), (drawn[1],)), History((drawn[1],), (drawn[0],))]
 
-    outcomes: tuple[list[RoundOutcome], list[RoundOutcome]] = ([], [])
     for _ in range(num_rounds):
         actions = tuple(
             validate_action(strategy.act(history, rng), allow_illegal=False)
             for strategy, history, rng in zip(strategies, histories, player_rngs, strict=True)
         )
         outcome_0, outcome_1 = play_round(game, actions, previous, illegal_reward=illegal_reward)
-        outcomes[0].append(outcome_0)
-        outcomes[1].append(outcome_1)
+        yield outcome_0, outcome_1
         own, other = outcome_0.state_after
         previous = (own, other)
         histories = [histories[0].append(own, other), histories[1].append(other, own)]  # type: ignore[arg-type]
-    return tuple(outcomes[0]), tuple(outcomes[1])
 
 
 @dataclass(frozen=True)

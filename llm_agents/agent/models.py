@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -108,7 +109,8 @@ def build_embedded_cache(cache_dir: Path) -> Path:
     plain.generation_config = gguf_model.generation_config
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    remove_stale_staging(target.parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=target.parent))
     try:
         plain.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
@@ -124,6 +126,30 @@ def build_embedded_cache(cache_dir: Path) -> Path:
             return target
         raise
     return target
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove the ``.staging-<pid>-*`` folders of conversions whose process is gone (an interrupted first load leaves
+    a 335 MB one behind); a folder of a live process, or of unknown origin younger than an hour, is kept."""
+    removed = []
+    for path in folder.glob(".staging-*"):
+        pid = path.name.split("-")[1] if path.name.count("-") >= 2 else ""
+        alive = pid.isdigit() and _process_alive(int(pid))
+        old = time.time() - path.stat().st_mtime > 3600
+        if not alive and (pid.isdigit() or old):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _model_source(config: ModelConfig) -> tuple[str, dict]:
@@ -142,8 +168,8 @@ def _quantization_config(config: ModelConfig, device: torch.device):
     if config.quantization == "none":
         return None
     if device.type != "cuda" and not config.allow_cpu_4bit:
-        raise RuntimeError(
-            "quantization='4bit' is a CUDA feature and no CUDA device is in use. Use quantization='none' (the right "
+        raise ValueError(
+            "quantization='4bit' needs CUDA, and no CUDA device is in use. Use quantization='none' (the right "
             "choice for small models on a CPU), or set allow_cpu_4bit=True to force the slow CPU path."
         )
     if importlib.util.find_spec("bitsandbytes") is None:
@@ -185,7 +211,7 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizer
     return tokenizer
 
 
-def model_dtype(config: ModelConfig, device: torch.device | None = None) -> DtypeChoice:
+def dtype_choice(config: ModelConfig, device: torch.device | None = None) -> DtypeChoice:
     """The dtype ``config`` loads its model in on ``device`` (``hardware.choose_dtype``; the CPU probe is cached)."""
     return choose_dtype(config.dtype, device or resolve_device(config.device), cache_dir=config.cache_dir)
 
@@ -204,7 +230,7 @@ def load_model(config: ModelConfig | None = None) -> tuple[PreTrainedModel, PreT
     if quantization is not None:
         kwargs.update(quantization_config=quantization, device_map={"": str(device)}, dtype=torch.float32)
     else:
-        choice = model_dtype(config, device)
+        choice = dtype_choice(config, device)
         announce(f"{config.name} on {device.type}, {choice.reason}")
         kwargs.update(dtype=choice.dtype)
     try:

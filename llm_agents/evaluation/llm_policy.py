@@ -12,6 +12,7 @@ with strict parsing a longer answer can only be illegal more often, so one lengt
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,12 @@ def load_llm_policy(
         parse_mode: "strict" (the paper's) or "lenient".
     """
     adapter_dir = find_adapter(adapter) if adapter is not None else None
+    if adapter_dir is not None and "checkpoints" in adapter_dir.parts:
+        print(
+            f"llm-agents: {adapter} has no final adapter yet (the run is unfinished); using the newest checkpoint's, "
+            f"{adapter_dir}",
+            file=sys.stderr,
+        )
     run_folder = run_folder_of(adapter_dir) if adapter_dir is not None else None
     run_config = RunFolder(run_folder).read_config() if run_folder is not None else None
     model_name = model or (run_config or {}).get("model", {}).get("name") or EMBEDDED_MODEL

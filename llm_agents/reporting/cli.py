@@ -26,6 +26,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="RUN_OR_EVAL_DIR", help="folders (or their parents)")
     parser.add_argument("--out", type=Path, required=True, help="output folder for report.md and the figures")
+    parser.add_argument("--strict", action="store_true", help="stop at a folder that cannot be read (default: skip it)")
     parser.set_defaults(func=command_report, command=command_report)
 
 
@@ -33,6 +34,8 @@ def command_report(args: argparse.Namespace) -> int:
     """Run the ``report`` subcommand and print where the report is."""
     from llm_agents.reporting.report import build_report
 
-    path = build_report(args.paths, args.out)
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file; give a folder for report.md and the figures.")
+    path = build_report(args.paths, args.out, strict=args.strict)
     print(f"wrote {path}")
     return 0

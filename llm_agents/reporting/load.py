@@ -16,6 +16,7 @@ kinds below it, so ``llm-agents report results/`` finds everything.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,13 +71,22 @@ def read_evaluation(folder: Path) -> Evaluation:
 
 
 def read_training_run(folder: Path) -> TrainingRun:
+    """A training run folder read back; a config that does not name its reward and opponent is refused (a report
+    would not know which model the run is)."""
     run = RunFolder(folder)
     config = run.read_config()
+    missing = [key for key in ("reward", "opponent") if key not in config]
+    if missing:
+        raise ValueError(f"{run.config} does not say the run's {' and '.join(missing)}")
     return TrainingRun(folder, model_label(config), config, run.read_rounds(config))
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Evaluation], list[TrainingRun]]:
-    """Every evaluation and training run at or below ``paths``, each folder once, in path order."""
+def discover(paths: Iterable[str | Path], *, strict: bool = False) -> tuple[list[Evaluation], list[TrainingRun]]:
+    """Every evaluation and training run at or below ``paths``, each folder once, in path order.
+
+    A folder whose files cannot be read (a damaged ``summary.json``, ``config.yaml`` or ``rounds.jsonl``) is left
+    out with a warning on stderr that names the file; with ``strict`` it stops the report instead.
+    """
     evaluations: dict[Path, Evaluation] = {}
     runs: dict[Path, TrainingRun] = {}
     for path in map(Path, paths):
@@ -87,18 +97,31 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Evaluation], list[Traini
         candidates = [path] if path.is_file() else [path, *sorted(p for p in path.rglob("*") if p.is_dir())]
         found = False
         for folder in candidates:
-            if folder.is_dir() and is_evaluation(folder) and folder.resolve() not in evaluations:
-                evaluations[folder.resolve()] = read_evaluation(folder)
-                found = True
-            elif folder.is_dir() and is_training_run(folder) and folder.resolve() not in runs:
-                runs[folder.resolve()] = read_training_run(folder)
-                found = True
+            kind = _kind(folder) if folder.is_dir() else None
+            if kind is None or folder.resolve() in evaluations or folder.resolve() in runs:
+                continue
+            found = True
+            try:
+                if kind == "evaluation":
+                    evaluations[folder.resolve()] = read_evaluation(folder)
+                else:
+                    runs[folder.resolve()] = read_training_run(folder)
+            except (ValueError, KeyError, TypeError) as error:
+                if strict:
+                    raise ValueError(f"Cannot read {folder}: {error}") from None
+                print(f"llm-agents report: skipping {folder}: {error}", file=sys.stderr)
         if not found and path.resolve() not in evaluations and path.resolve() not in runs:
             raise ValueError(
                 f"No evaluation (summary.json + rounds.csv) or training run (config.yaml + rounds.jsonl) at or below "
                 f"{path}."
             )
     return list(evaluations.values()), list(runs.values())
+
+
+def _kind(folder: Path) -> str | None:
+    if is_evaluation(folder):
+        return "evaluation"
+    return "training run" if is_training_run(folder) else None
 
 
 def group_by_label(items: Sequence[Evaluation] | Sequence[TrainingRun]) -> dict[str, list]:

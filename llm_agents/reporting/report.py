@@ -41,11 +41,16 @@ METRIC_TITLES = {
 RECIPROCITY_GAME = "IPD-v0"
 
 
-def build_report(paths: Iterable[str | Path], out_dir: str | Path) -> Path:
-    """Write ``report.md``, ``report.json`` and the figures for the runs at or below ``paths``; return report.md."""
+def build_report(paths: Iterable[str | Path], out_dir: str | Path, *, strict: bool = False) -> Path:
+    """Write ``report.md``, ``report.json`` and the figures for the runs at or below ``paths``; return report.md.
+
+    A folder that cannot be read is skipped with a warning (``strict``: the report stops instead).
+    """
     out_dir = Path(out_dir)
+    evaluations, runs = discover(paths, strict=strict)
+    if not evaluations and not runs:
+        raise ValueError(f"Nothing readable to report at or below {[str(p) for p in paths]}.")
     out_dir.mkdir(parents=True, exist_ok=True)
-    evaluations, runs = discover(paths)
     lines = ["# Report", ""]
     data: dict[str, Any] = {}
     if evaluations:

@@ -16,6 +16,7 @@ config is saved as ``config.yaml`` in the run folder.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, dest=setting, type=kind, default=None, metavar=metavar, help=help_text)
     parser.add_argument("--labels", nargs=2, metavar=("C", "D"), default=None, help="answer labels [action1 action2]")
     parser.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
+    parser.add_argument(
+        "--overwrite", action="store_true", default=None, help="start over in a folder that holds a run (removes it)"
+    )
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
     parser.add_argument(
         "--set",
@@ -88,7 +92,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, setting)
         if value is not None:
             overrides[setting] = value
-    for name in ("labels", "resume", "progress"):
+    for name in ("labels", "resume", "overwrite", "progress"):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = list(value) if name == "labels" else value
@@ -99,15 +103,42 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def config_from_args(args: argparse.Namespace):
-    """The ``TrainConfig`` the command line describes."""
+    """The ``TrainConfig`` the command line describes.
+
+    A resume writes to the folder it was asked to: ``--output-dir``, or the run folder whose ``config.yaml`` was
+    given, never the ``output_dir`` remembered inside that file (a copied run folder resumes where it is).
+    """
     data = read_yaml(args.config) if args.config is not None else {}
-    return config_from_dict(apply_overrides(data, overrides_from_args(args)))
+    overrides = overrides_from_args(args)
+    if overrides.get("resume") and args.config is not None and "output_dir" not in overrides:
+        run_folder = Path(args.config).parent
+        if args.config.name == "config.yaml" and (run_folder / "rounds.jsonl").exists():
+            overrides["output_dir"] = str(run_folder)
+    return config_from_dict(apply_overrides(data, overrides))
 
 
 def command_train(args: argparse.Namespace) -> None:
     config = config_from_args(args)  # checked before torch and the model load
-    from llm_agents.training.runner import train
+    from llm_agents.training.runner import TrainingDiverged, train
 
-    result = train(config)
+    try:
+        result = train(config)
+    except TrainingDiverged as error:
+        print(f"llm-agents train: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print(f"llm-agents train: interrupted. {_where_to_resume(config.output_dir)}", file=sys.stderr)
+        raise SystemExit(130) from None
     print(result.summary_text)
     print(f"run folder: {result.output_dir}  (plot: {result.plot.name}, {result.wall_time_s:.0f} s)")
+
+
+def _where_to_resume(output_dir: Path) -> str:
+    from llm_agents.training.checkpoints import complete_checkpoints
+    from llm_agents.training.run_folder import RunFolder
+
+    folder = RunFolder(output_dir)
+    saved = complete_checkpoints(folder)
+    if not saved:
+        return f"No checkpoint was reached in {output_dir}; start again with --overwrite."
+    return f"The last checkpoint is {saved[-1]}; resume with: llm-agents train --config {folder.config} --resume"

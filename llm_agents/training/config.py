@@ -78,6 +78,7 @@ class TrainConfig:
         output_dir: The run folder (created; must be empty or hold this same run when resuming).
         checkpoint_every: Save a checkpoint every this many episodes (0: only at the end).
         resume: Continue from the last complete checkpoint in ``output_dir`` (its logs are cut back to it).
+        overwrite: Start afresh in an ``output_dir`` that holds a run, removing that run's files first.
         tracker: Also log to ``"tensorboard"`` or ``"wandb"`` (imported only then); ``"none"`` writes files only.
         progress: Show a progress bar with the running cooperation and illegal rates.
         model: The base model, its loading and the shape of the LoRA adapter(s).
@@ -107,6 +108,7 @@ class TrainConfig:
     output_dir: Path = Path("runs/train")
     checkpoint_every: int = 100
     resume: bool = False
+    overwrite: bool = False
     tracker: Tracker = "none"
     progress: bool = True
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -135,9 +137,13 @@ class TrainConfig:
         check_choice("batching", self.batching, BATCHINGS)
         for name in ("seed", "games_per_update", "ppo_minibatches", "checkpoint_every"):
             check_int(name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every") else 1)
-        for name in ("resume", "progress"):
+        for name in ("resume", "overwrite", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+        if self.resume and self.overwrite:
+            raise ValueError(
+                "resume and overwrite contradict each other: resume continues a run, overwrite removes it."
+            )
         set_(self, "illegal_reward", check_finite("illegal_reward", self.illegal_reward, example="-6"))
         set_(
             self,

@@ -35,21 +35,59 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
     return config_from_dict(apply_overrides(read_yaml(path), overrides or {}))
 
 
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (last-one-wins would hide a typo)."""
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the setting {key!r} is given twice (also at line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """``text`` read as YAML; a syntax error or a repeated key raises a ValueError naming ``where`` and the line."""
+    try:
+        return yaml.load(text, Loader=StrictLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None and "\n" in text.strip() else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ValueError(f"{where}{line} is not valid YAML: {problem}.") from None
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML file (an empty file is an empty mapping)."""
+    """The mapping in a YAML file (an empty file is an empty mapping); every problem names the file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Config file {str(path)!r} does not exist.")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"Config file {str(path)!r} is not UTF-8 text ({error.reason} at byte {error.start})."
+        ) from None
+    data = parse_yaml(text, f"Config file {str(path)!r}") or {}
     if not isinstance(data, dict):
         raise ValueError(f"Config file {str(path)!r} must hold a mapping of settings, got {type(data).__name__}.")
     return data
 
 
 def save_config(config: TrainConfig, path: str | Path) -> Path:
-    """Write the config as YAML (the fields in declaration order)."""
+    """Write the config as YAML (the fields in declaration order), atomically: a crash leaves the old or the new."""
     path = Path(path)
-    path.write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False), encoding="utf-8")
+    partial.replace(path)
     return path
 
 
@@ -77,7 +115,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, separator, raw = text.partition("=")
     if not separator or not key.strip():
         raise ValueError(f"Invalid setting {text!r}: expected KEY=VALUE, e.g. ppo.learning_rate=1e-4.")
-    return key.strip(), yaml.safe_load(raw) if raw.strip() else None
+    return key.strip(), parse_yaml(raw, f"The value of --set {key.strip()}") if raw.strip() else None
 
 
 def _deep_copy(data: Mapping[str, Any]) -> dict[str, Any]:

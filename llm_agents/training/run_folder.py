@@ -1,30 +1,30 @@
-"""A run folder: where each file of a training run lives, the JSONL logs, and checkpoints that a resume can trust.
+"""A run folder: where each file of a training run lives, its lock, its JSON-lines logs, and its readers.
 
 Layout::
 
     output_dir/
-      config.yaml                      the resolved TrainConfig
+      .lock                            held (an OS lock) by the process that writes the run; names it
+      config.yaml                      the TrainConfig, as asked for
       rounds.jsonl                     one line per learner per round (matrix_games.records.RoundLog, codec.py)
       ppo.jsonl                        one line per PPO step: {"episode", "player", "reward_name", stats...}
-      checkpoints/episode_00100/
-        adapters/player_0/             the adapter in peft format (kept for every checkpoint)
-        state/                         trainer state (PPOTrainer.state_dict: adapter, value head, Adam, KL, score
-                                       stats, shuffling generator), sampling generators, episode counter, log sizes;
-                                       kept in the latest complete checkpoint only (it is what a resume needs)
-        COMPLETE                       written last: a checkpoint without it is ignored
+      checkpoints/episode_00100/       see checkpoints.py
       adapters/player_0/               the final adapter(s)
       action_types.png, summary.json   written at the end
 
-A checkpoint records the byte size of each log when it was taken; resuming cuts the logs back to those sizes, so
-the rounds and steps played after the checkpoint are replayed, never duplicated.
+The lock is an exclusive ``flock`` on ``.lock``, taken before anything else is read or written, by fresh runs and
+resumes alike: a second process on the same folder is refused at once, and the lock dies with its process, so a
+killed run never leaves a stale one (docs/training.md, "What a run folder guarantees").
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,21 +33,27 @@ from matrix_games import codec
 from matrix_games.games import get_game
 from matrix_games.records import RoundLog
 
-CHECKPOINTS = "checkpoints"
-COMPLETE_MARKER = "COMPLETE"
-STATE_FILE = "state.pt"
+RUN_FILES = ("config.yaml", "rounds.jsonl", "ppo.jsonl", "summary.json", "action_types.png")
+RUN_FOLDERS = ("checkpoints", "adapters", "tensorboard", "wandb")
+"""What a run writes; ``--overwrite`` removes exactly these (nothing else in the folder)."""
+
+
+class RunFolderLocked(ValueError):
+    """Another process holds the run folder."""
 
 
 class JsonlLog:
-    """An append-only JSON-lines file; ``size()`` is the byte offset a checkpoint records, ``truncate`` cuts back."""
+    """An append-only JSON-lines file; ``size()`` and ``rows()`` are what a checkpoint records."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
+        self._rows = count_lines(path)
 
     def write(self, record: dict[str, Any] | RoundLog) -> None:
         line = codec.dumps(record) if isinstance(record, RoundLog) else json.dumps(_finite(record), ensure_ascii=False)
         self._handle.write(line + "\n")
+        self._rows += 1
 
     def flush(self) -> None:
         self._handle.flush()
@@ -56,14 +62,20 @@ class JsonlLog:
         self.flush()
         return self.path.stat().st_size
 
+    def rows(self) -> int:
+        return self._rows
+
     def close(self) -> None:
         self._handle.close()
 
-    @staticmethod
-    def truncate(path: Path, size: int) -> None:
-        """Cut ``path`` back to its first ``size`` bytes (a size a checkpoint recorded)."""
-        if path.exists() and path.stat().st_size > size:
-            os.truncate(path, size)
+
+def count_lines(path: Path, size: int | None = None) -> int:
+    """How many newline-terminated lines the first ``size`` bytes of ``path`` hold (all of it by default)."""
+    if not path.exists():
+        return 0
+    with open(path, "rb") as handle:
+        data = handle.read() if size is None else handle.read(size)
+    return data.count(b"\n")
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -85,29 +97,13 @@ class RunFolder:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    @property
-    def config(self) -> Path:
-        return self.root / "config.yaml"
-
-    @property
-    def rounds(self) -> Path:
-        return self.root / "rounds.jsonl"
-
-    @property
-    def ppo(self) -> Path:
-        return self.root / "ppo.jsonl"
-
-    @property
-    def plot(self) -> Path:
-        return self.root / "action_types.png"
-
-    @property
-    def summary(self) -> Path:
-        return self.root / "summary.json"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / CHECKPOINTS
+    config = property(lambda self: self.root / "config.yaml")
+    rounds = property(lambda self: self.root / "rounds.jsonl")
+    ppo = property(lambda self: self.root / "ppo.jsonl")
+    plot = property(lambda self: self.root / "action_types.png")
+    summary = property(lambda self: self.root / "summary.json")
+    checkpoints = property(lambda self: self.root / "checkpoints")
+    lock_file = property(lambda self: self.root / ".lock")
 
     def adapter(self, player: str) -> Path:
         """The final adapter of ``player``."""
@@ -119,32 +115,48 @@ class RunFolder:
     def holds_a_run(self) -> bool:
         return self.config.exists() or self.rounds.exists()
 
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's exclusive lock for the block; raise ``RunFolderLocked`` naming the holder if taken."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_file, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise RunFolderLocked(
+                    f"{self.root} is in use by {holder}; wait for it to finish, or choose another output_dir."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            started = time.strftime("%Y-%m-%d %H:%M:%S")
+            handle.write(f"process {os.getpid()} on {socket.gethostname()} (since {started})\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()  # closing releases the lock
+
+    def clear(self) -> None:
+        """Remove the files and folders a run writes (``RUN_FILES``, ``RUN_FOLDERS``), nothing else."""
+        for name in RUN_FILES:
+            (self.root / name).unlink(missing_ok=True)
+        for name in RUN_FOLDERS:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+
     def read_config(self) -> dict[str, Any]:
         """The run's ``config.yaml`` as plain data (what the user asked for; older runs saved it resolved)."""
-        import yaml
+        from llm_agents.training.config_io import read_yaml
 
-        data = yaml.safe_load(self.config.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(f"{self.config} is not a training config (expected a mapping, got {data!r}).")
-        return data
+        return read_yaml(self.config)
 
     def read_rounds(self, config: dict[str, Any] | None = None) -> list[RoundLog]:
         """Every ``RoundLog`` of ``rounds.jsonl``, also from runs written by version 0.1 (whose rows lack the
         payoffs: they are recomputed from the game in ``config``, by default the run's ``config.yaml``)."""
         return codec.read_jsonl(self.rounds, legacy=_legacy_context(config or self.read_config()))
-
-    def complete_checkpoints(self) -> list[Path]:
-        """Complete checkpoints, oldest first."""
-        if not self.checkpoints.is_dir():
-            return []
-        return sorted(p for p in self.checkpoints.iterdir() if (p / COMPLETE_MARKER).is_file())
-
-    def last_resumable_checkpoint(self) -> Path | None:
-        """The newest complete checkpoint that still holds its training state."""
-        for path in reversed(self.complete_checkpoints()):
-            if (path / "state" / STATE_FILE).is_file():
-                return path
-        return None
 
 
 def _legacy_context(config: dict[str, Any]) -> codec.Legacy:
@@ -157,56 +169,3 @@ def _legacy_context(config: dict[str, Any]) -> codec.Legacy:
         illegal_reward=float(config.get("illegal_reward", -6.0)),
         labels=tuple(config.get("labels") or ("action1", "action2")),  # type: ignore[arg-type]
     )
-
-
-def write_checkpoint(
-    folder: RunFolder,
-    episodes_done: int,
-    *,
-    save_adapters: Any,
-    trainer_states: dict[str, dict[str, Any]],
-    run_state: dict[str, Any],
-) -> Path:
-    """Write ``checkpoints/episode_XXXXX`` and mark it complete; then drop the older checkpoints' training state.
-
-    Args:
-        folder: The run folder.
-        episodes_done: Episodes finished (the checkpoint's name; a resume starts at this episode index).
-        save_adapters: A callable ``save_adapters(directory)`` writing each adapter to ``directory / player``.
-        trainer_states: ``PPOTrainer.state_dict()`` of each learner.
-        run_state: Everything else a resume needs (generator states, log sizes, ...).
-    """
-    import torch
-
-    target = folder.checkpoint(episodes_done)
-    if target.exists():  # an incomplete leftover of an interrupted save
-        shutil.rmtree(target)
-    staging = target.with_name(target.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    (staging / "state").mkdir(parents=True)
-    save_adapters(staging / "adapters")
-    for player, state in trainer_states.items():
-        torch.save(state, staging / "state" / f"trainer_{player}.pt")
-    torch.save({**run_state, "episodes_done": episodes_done}, staging / "state" / STATE_FILE)
-    (staging / COMPLETE_MARKER).write_text(f"{episodes_done}\n")
-    os.replace(staging, target)
-    for older in folder.complete_checkpoints():
-        if older != target:
-            shutil.rmtree(older / "state", ignore_errors=True)
-    return target
-
-
-def read_checkpoint(path: Path, players: tuple[str, ...]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The trainer states (by player) and the run state saved in a checkpoint."""
-    import torch
-
-    state_dir = path / "state"
-    trainer_states = {}
-    for player in players:
-        file = state_dir / f"trainer_{player}.pt"
-        if not file.is_file():
-            raise FileNotFoundError(f"Checkpoint {path} has no trainer state for {player!r} ({file} is missing).")
-        trainer_states[player] = torch.load(file, weights_only=False)
-    run_state = torch.load(state_dir / STATE_FILE, weights_only=False)
-    return trainer_states, run_state

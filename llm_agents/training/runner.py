@@ -13,7 +13,6 @@ therefore reproducible on the same machine, and a resumed run equals an uninterr
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,19 +24,16 @@ from transformers import PreTrainedTokenizerBase
 from llm_agents.agent.adapters import add_adapter, attach_lora, save_adapter
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
-from llm_agents.ppo import PPOTrainer
+from llm_agents.ppo import NonFiniteError, PPOTrainer
+from llm_agents.training.checkpoints import complete_checkpoints, write_checkpoint
 from llm_agents.training.config import TrainConfig
-from llm_agents.training.config_io import config_from_dict, config_to_dict, save_config
+from llm_agents.training.config_io import config_to_dict, save_config
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
-from llm_agents.training.run_folder import JsonlLog, RunFolder, read_checkpoint, write_checkpoint
+from llm_agents.training.resume import prepare_folder, restore
+from llm_agents.training.run_folder import JsonlLog, RunFolder
 from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
 from llm_agents.training.trackers import ProgressBar, make_tracker
 from matrix_games.seeding import spawn_rngs
-
-logger = logging.getLogger(__name__)
-
-RESUME_MAY_CHANGE = ("episodes", "resume", "progress", "tracker", "checkpoint_every", "output_dir")
-"""Settings a resumed run may change; every other one must match the saved config."""
 
 _STREAMS = ("adapters", "sampling_player_0", "sampling_player_1")
 
@@ -95,58 +91,22 @@ def train(
         >>> print(result.summary_text)  # doctest: +SKIP
     """
     started = time.perf_counter()
-    folder = RunFolder(config.output_dir)
-    checkpoint = _prepare_folder(folder, config)
     if (model is None) != (tokenizer is None):
         raise ValueError("Pass both model and tokenizer, or neither (then config.model is loaded).")
-    if model is None:
-        model, tokenizer = load_model(config.model)
-    learners = _build_learners(model, tokenizer, config)  # type: ignore[arg-type]
-    start = _restore(folder, checkpoint, learners, config)
-    save_config(config, folder.config)
-    _run_episodes(folder, learners, config, start)
-    return _finish(folder, learners, config, started)
+    folder = RunFolder(config.output_dir)
+    with folder.lock():  # first thing: no second process reads or writes this folder until we are done
+        checkpoint = prepare_folder(folder, config)
+        if model is None:
+            model, tokenizer = load_model(config.model)
+        learners = _build_learners(model, tokenizer, config)  # type: ignore[arg-type]
+        start = restore(checkpoint, learners.trainers, learners.agents, config)
+        save_config(config, folder.config)
+        _run_episodes(folder, learners, config, start)
+        return _finish(folder, learners, config, started)
 
 
-def _prepare_folder(folder: RunFolder, config: TrainConfig) -> Path | None:
-    """Check the folder against ``config``; return the checkpoint to resume from (None: start afresh)."""
-    if not config.resume:
-        if folder.holds_a_run():
-            raise ValueError(
-                f"{folder.root} already holds a run (config.yaml or rounds.jsonl); pass resume=True (--resume) to "
-                "continue it, or choose another output_dir."
-            )
-        folder.root.mkdir(parents=True, exist_ok=True)
-        return None
-    if not folder.config.exists():
-        raise FileNotFoundError(f"Nothing to resume in {folder.root}: it has no config.yaml. Drop --resume to start.")
-    saved, wanted = _comparable(config_from_dict(folder.read_config())), _comparable(config)
-    differing = sorted(key for key in set(saved) | set(wanted) if saved.get(key) != wanted.get(key))
-    if differing:
-        raise ValueError(
-            f"Cannot resume {folder.root} with a different config: {differing} differ from its config.yaml. "
-            f"Only {list(RESUME_MAY_CHANGE)} may change; pass the saved config (--config {folder.config})."
-        )
-    return folder.last_resumable_checkpoint()
-
-
-def _comparable(config: TrainConfig) -> dict[str, Any]:
-    """A config as the values a run uses (derived ones resolved), without what a resume may change or the cache."""
-    data = config_to_dict(config)
-    data["rounds_per_episode"] = config.num_rounds
-    data["ppo"] = config_to_dict(config.ppo_for(0))
-    data["model"] = {k: v for k, v in data["model"].items() if k != "cache_dir"}
-    return {k: _normalise(v) for k, v in data.items() if k not in RESUME_MAY_CHANGE}
-
-
-def _normalise(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _normalise(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_normalise(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+class TrainingDiverged(FloatingPointError):
+    """A PPO step produced a non-finite number; the run stopped before writing it anywhere."""
 
 
 def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, config: TrainConfig) -> Learners:
@@ -172,27 +132,6 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
         for player in config.learners
     }
     return Learners(peft_model, trainers, agents)
-
-
-def _restore(folder: RunFolder, checkpoint: Path | None, learners: Learners, config: TrainConfig) -> int:
-    """Load the checkpoint into the learners and cut the logs back to it; return the episode to start at."""
-    if checkpoint is None:
-        JsonlLog.truncate(folder.rounds, 0)
-        JsonlLog.truncate(folder.ppo, 0)
-        return 0
-    trainer_states, run_state = read_checkpoint(checkpoint, config.learners)
-    if run_state["episodes_done"] > config.num_episodes:
-        raise ValueError(
-            f"{folder.root} has a checkpoint after episode {run_state['episodes_done']}, beyond episodes="
-            f"{config.num_episodes}; resume with at least that many episodes."
-        )
-    for player in config.learners:
-        learners.trainers[player].load_state_dict(trainer_states[player])
-        learners.agents[player].generator.set_state(run_state["sampling_generators"][player])
-    JsonlLog.truncate(folder.rounds, run_state["log_sizes"]["rounds"])
-    JsonlLog.truncate(folder.ppo, run_state["log_sizes"]["ppo"])
-    logger.info("Resuming %s at episode %d from %s", folder.root, run_state["episodes_done"], checkpoint)
-    return int(run_state["episodes_done"])
 
 
 def _run_episodes(folder: RunFolder, learners: Learners, config: TrainConfig, start: int) -> None:
@@ -222,7 +161,7 @@ def _run_episodes(folder: RunFolder, learners: Learners, config: TrainConfig, st
                 rounds_log.write(log)
             for player, trainer in learners.trainers.items():
                 batch = result.batches[player]
-                stats = trainer.step(batch.queries, batch.responses, batch.scores)
+                stats = _step(trainer, batch, episode, player, folder, config)
                 stats["time/rollout"] = rollout_time
                 ppo_log.write({"episode": episode, "player": player, "reward_name": reward_name, **stats})
                 tracker.log({f"{player}/{k}": v for k, v in stats.items()}, step=episode)
@@ -267,6 +206,20 @@ def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started:
     )
 
 
+def _step(trainer: PPOTrainer, batch, episode: int, player: str, folder: RunFolder, config: TrainConfig) -> dict:
+    """One PPO step; a non-finite loss, gradient or weight stops the run with what to change."""
+    try:
+        return trainer.step(batch.queries, batch.responses, batch.scores)
+    except NonFiniteError as error:
+        saved = complete_checkpoints(folder)
+        kept = f"the last checkpoint ({saved[-1]}) and its adapter are untouched" if saved else "no checkpoint was made"
+        raise TrainingDiverged(
+            f"stopped at episode {episode}: {error} for {player}. Likely causes: a learning rate too high for this "
+            f"model (ppo.learning_rate={config.ppo.learning_rate:g}) or rewards on a large scale (keep "
+            f"ppo.use_score_scaling on, or lower the rewards). Nothing non-finite was saved; {kept}."
+        ) from None
+
+
 def _reset_at_switch(trainers: dict[str, PPOTrainer], config: TrainConfig) -> None:
     """Apply ``config.reset_at_switch`` when the reward changes (the paper carried everything over)."""
     if config.reset_at_switch == "nothing":
@@ -290,6 +243,7 @@ def _checkpoint(folder: RunFolder, done: int, learners: Learners, rounds_log: Js
         run_state={
             "sampling_generators": {player: agent.generator.get_state() for player, agent in learners.agents.items()},
             "log_sizes": {"rounds": rounds_log.size(), "ppo": ppo_log.size()},
+            "log_rows": {"rounds": rounds_log.rows(), "ppo": ppo_log.rows()},
         },
     )
 

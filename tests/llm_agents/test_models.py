@@ -54,7 +54,7 @@ def test_an_unknown_hub_id_offline_is_a_clear_error(monkeypatch, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU refusal")
 def test_4bit_without_cuda_stops_with_a_reason(tiny_llama_dir):
-    with pytest.raises(RuntimeError, match="CUDA feature"):
+    with pytest.raises(ValueError, match="needs CUDA"):
         load_model(ModelConfig(name=str(tiny_llama_dir), quantization="4bit"))
 
 

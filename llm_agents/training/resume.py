@@ -1,0 +1,88 @@
+"""Starting a run in its folder: a fresh start, an explicit overwrite, or a resume checked against the saved config.
+
+A resume must be the same run: only the settings of ``RESUME_MAY_CHANGE`` may differ from the saved ``config.yaml``
+(the derived values compared as the run uses them, so a config written by version 0.1, which saved them resolved,
+resumes too). Where the run writes is the folder it was asked to resume, never a path remembered inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from llm_agents.training.checkpoints import ResumePoint, resume_point
+from llm_agents.training.config import TrainConfig
+from llm_agents.training.config_io import config_from_dict, config_to_dict
+from llm_agents.training.run_folder import RunFolder
+
+logger = logging.getLogger(__name__)
+
+RESUME_MAY_CHANGE = ("episodes", "resume", "overwrite", "progress", "tracker", "checkpoint_every", "output_dir")
+"""Settings a resumed run may change; every other one must match the saved config."""
+
+
+def prepare_folder(folder: RunFolder, config: TrainConfig) -> ResumePoint | None:
+    """Check the folder against ``config``; return the checkpoint to resume from (None: start afresh)."""
+    if not config.resume:
+        if folder.holds_a_run() and not config.overwrite:
+            raise ValueError(
+                f"{folder.root} already holds a run (config.yaml or rounds.jsonl); pass resume=True (--resume) to "
+                "continue it, overwrite=True (--overwrite) to start it over, or choose another output_dir."
+            )
+        if config.overwrite:
+            folder.clear()
+        return None
+    if not folder.config.exists():
+        if folder.rounds.exists() or folder.checkpoints.exists():
+            raise ValueError(
+                f"Cannot resume {folder.root}: it holds logs or checkpoints but no config.yaml. Start over with "
+                "--overwrite, or choose another output_dir."
+            )
+        return None  # the run died before it saved anything (or never started): nothing to lose, start afresh
+    saved, wanted = _comparable(config_from_dict(folder.read_config())), _comparable(config)
+    differing = sorted(key for key in set(saved) | set(wanted) if saved.get(key) != wanted.get(key))
+    if differing:
+        raise ValueError(
+            f"Cannot resume {folder.root} with a different config: {differing} differ from its config.yaml. "
+            f"Only {list(RESUME_MAY_CHANGE)} may change; pass the saved config (--config {folder.config})."
+        )
+    return resume_point(folder, config.learners)
+
+
+def _comparable(config: TrainConfig) -> dict[str, Any]:
+    """A config as the values a run uses (derived ones resolved), without what a resume may change or the cache."""
+    data = config_to_dict(config)
+    data["rounds_per_episode"] = config.num_rounds
+    data["ppo"] = config_to_dict(config.ppo_for(0))
+    data["model"] = {k: v for k, v in data["model"].items() if k != "cache_dir"}
+    return {k: _normalise(v) for k, v in data.items() if k not in RESUME_MAY_CHANGE}
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def restore(checkpoint: ResumePoint | None, trainers: dict, agents: dict, config: TrainConfig) -> int:
+    """Load the checkpoint into the trainers and sampling agents (its logs were checked and cut back); return the
+    episode to start at."""
+    if checkpoint is None:
+        folder = RunFolder(config.output_dir)
+        for path in (folder.rounds, folder.ppo):
+            path.unlink(missing_ok=True)  # a run that never reached a checkpoint left nothing to keep
+        return 0
+    if checkpoint.episodes_done > config.num_episodes:
+        raise ValueError(
+            f"{config.output_dir} has a checkpoint after episode {checkpoint.episodes_done}, beyond episodes="
+            f"{config.num_episodes}; resume with at least that many episodes."
+        )
+    for player in config.learners:
+        trainers[player].load_state_dict(checkpoint.trainer_states[player])
+        agents[player].generator.set_state(checkpoint.run_state["sampling_generators"][player])
+    logger.info("Resuming %s at episode %d from %s", config.output_dir, checkpoint.episodes_done, checkpoint.path)
+    return checkpoint.episodes_done
