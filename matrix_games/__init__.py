@@ -6,10 +6,10 @@ torch.
 
 from matrix_games.actions import DEFAULT_LABELS, ILLEGAL, TEST_LABELS, Action, C, D
 from matrix_games.games import GAMES, Game, MatrixGame, get_game
-from matrix_games.morality import REWARD_NAMES, make_reward_fn
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 from matrix_games.records import RoundLog
 from matrix_games.registration import ENV_IDS, register_envs
+from matrix_games.rewards import REWARD_NAMES, make_reward_fn
 from matrix_games.rounds import History, RoundOutcome, play_round
 from matrix_games.settings import GameSettings
 from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy

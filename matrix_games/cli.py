@@ -17,9 +17,11 @@ import sys
 from collections.abc import Sequence
 
 from matrix_games.actions import MOVE_NAMES
-from matrix_games.games import GAMES, MatrixGame, get_game
+from matrix_games.games import GAMES, PUBLIC_GOODS, MatrixGame, get_game
+from matrix_games.matches import check_initial_state, iter_match
 from matrix_games.metrics import deontological_regret, utilitarian_regret
-from matrix_games.morality import (
+from matrix_games.public_goods import PublicGoodsGame
+from matrix_games.rewards import (
     DEFAULT_DEONTOLOGICAL_PENALTY,
     DEFAULT_ILLEGAL_REWARD,
     REWARD_NAMES,
@@ -27,7 +29,7 @@ from matrix_games.morality import (
 )
 from matrix_games.settings import INITIAL_STATES
 from matrix_games.strategies import STRATEGIES
-from matrix_games.tournament import check_initial_state, iter_match, round_robin
+from matrix_games.tournament import round_robin
 
 MOVES = MOVE_NAMES
 
@@ -134,8 +136,13 @@ def _print_summary(args: argparse.Namespace, totals: list[RunningTotals]) -> Non
 
 def command_tournament(args: argparse.Namespace) -> None:
     strategies = [name for item in args.strategies for name in item.split(",") if name]
+    game = get_game(args.game)
+    if args.players is not None:
+        if game.name != PUBLIC_GOODS:
+            raise ValueError(f"--players sets the size of the public goods game; {game.title} has {game.num_players}.")
+        game = PublicGoodsGame(num_players=args.players)
     result = round_robin(
-        args.game,
+        game,
         strategies,
         num_rounds=args.rounds,
         repetitions=args.repetitions,
@@ -145,7 +152,8 @@ def command_tournament(args: argparse.Namespace) -> None:
     )
     print(
         f"Round robin on {result.game.title}: {len(strategies)} strategies, {args.rounds} rounds, "
-        f"{args.repetitions} repetitions, initial state {args.initial_state}, seed {args.seed}"
+        f"{args.repetitions} repetition{'s' if args.repetitions != 1 else ''}, "
+        f"initial state {args.initial_state}, seed {args.seed}"
         + ("" if args.no_self_play else ", self-play included")
     )
     print(result.format_table())
@@ -159,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=command_list)
 
     def add_common(sub: argparse.ArgumentParser, rounds: int) -> None:
-        sub.add_argument("--game", default="prisoners_dilemma", help=f"one of {sorted(GAMES)}")
+        sub.add_argument("--game", default="prisoners_dilemma", help=f"one of {[*sorted(GAMES), PUBLIC_GOODS]}")
         sub.add_argument("--rounds", type=int, default=rounds, help="rounds per match")
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--initial-state", default="none", help=f"one of {list(INITIAL_STATES)}")
@@ -179,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategies", nargs="+", default=sorted(STRATEGIES), help="names, space- or comma-separated (default: all)"
     )
     tournament.add_argument("--repetitions", type=int, default=1)
+    tournament.add_argument("--players", type=int, default=None, help="players of the public goods game [4]")
     tournament.add_argument("--no-self-play", action="store_true", help="skip each strategy against itself")
     tournament.set_defaults(run=command_tournament)
     return parser

@@ -124,6 +124,9 @@ DEFECTIVE_COORDINATION = MatrixGame(
     "defective_coordination", "Iterated Defective Coordination", (((1, 1), (0, 0)), ((0, 0), (4, 4)))
 )
 
+PUBLIC_GOODS = "public_goods"
+"""The name of the n-player public goods game (``public_goods.PublicGoodsGame``; its size is a parameter)."""
+
 GAMES: Mapping[str, MatrixGame] = MappingProxyType(
     {game.name: game for game in (PRISONERS_DILEMMA, STAG_HUNT, CHICKEN, BACH_OR_STRAVINSKY, DEFECTIVE_COORDINATION)}
 )
@@ -131,14 +134,19 @@ GAMES: Mapping[str, MatrixGame] = MappingProxyType(
 
 
 def get_game(game: str | Game) -> Game:
-    """Return ``game`` itself, or the suite's game of that name; an unknown name raises with a suggestion."""
+    """Return ``game`` itself, or the suite's game of that name (``"public_goods"``: the default 4-player public
+    goods game); an unknown name raises with a suggestion."""
     if isinstance(game, Game) and not isinstance(game, str):
         return game
     if isinstance(game, str) and game in GAMES:
         return GAMES[game]
-    close = difflib.get_close_matches(str(game), list(GAMES), n=1)
+    if game == PUBLIC_GOODS:
+        from matrix_games.public_goods import PublicGoodsGame
+
+        return PublicGoodsGame()
+    close = difflib.get_close_matches(str(game), [*GAMES, PUBLIC_GOODS], n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(
-        f"Unknown game {game!r}.{hint} Known games: {sorted(GAMES)}; "
+        f"Unknown game {game!r}.{hint} Known games: {sorted(GAMES)} and {PUBLIC_GOODS!r}; "
         "or pass a MatrixGame, e.g. MatrixGame.from_table('my_game', [[(3, 3), (0, 5)], [(5, 0), (1, 1)]])."
     )

@@ -79,7 +79,7 @@ def text_observation(
             labels=settings.action_labels,
             kind=settings.prompt,
         )
-    from matrix_games.public_goods_text import render_public_goods_prompt
+    from matrix_games.text.public_goods import render_public_goods_prompt
 
     return render_public_goods_prompt(
         game,  # type: ignore[arg-type]

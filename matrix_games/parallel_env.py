@@ -43,7 +43,7 @@ from matrix_games.observations import (
     text_observation,
 )
 from matrix_games.records import player_name
-from matrix_games.rounds import RoundOutcome, play_round
+from matrix_games.rounds import RoundOutcome, majority_move, play_round
 from matrix_games.seeding import spawn_rngs
 from matrix_games.settings import GameSettings, settings_from
 from matrix_games.validation import check_choice
@@ -218,14 +218,16 @@ class IteratedMatrixGameEnv(ParallelEnv):
         return observations
 
     def _reset_info(self, player: int) -> dict[str, Any]:
-        if self.num_players == 2:
-            opponent = self.previous_actions[1 - player]
-        else:
-            from matrix_games.rounds import majority_move
-
-            others = [m for i, m in enumerate(self.previous_actions) if i != player]
-            opponent = majority_move(others)
-        return {"round": 0, "previous_action": self.previous_actions[player], "opponent_previous_action": opponent}
+        """The state the episode starts from, seen by ``player`` (the others' majority when there are several)."""
+        state = tuple(self.previous_actions)
+        others = [move for index, move in enumerate(state) if index != player]
+        opponent = others[0] if len(others) == 1 else majority_move(others)
+        return {
+            "round": 0,
+            "previous_action": state[player],
+            "opponent_previous_action": opponent,
+            "previous_actions": state,
+        }
 
     def _episode_end(self) -> tuple[bool, bool]:
         cap, continuation = self.settings.num_rounds, self.settings.continuation_probability
@@ -252,6 +254,7 @@ def _round_info(outcome: RoundOutcome, intended: int, round_number: int) -> dict
         "opponent_action": outcome.opponent_action,
         "previous_action": outcome.previous_action,
         "opponent_previous_action": outcome.opponent_previous_action,
+        "previous_actions": outcome.previous_actions,
         "game_reward": outcome.game_reward,
         "round": round_number,
         "outcome": outcome,

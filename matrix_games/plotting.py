@@ -25,6 +25,7 @@ GAME_SHORT_NAMES: Mapping[str, str] = {
     "Chicken-v0": "Chicken",
     "BachOrStravinsky-v0": "Bach or\nStravinsky",
     "DefectiveCoordination-v0": "Defective\nCoordination",
+    "PublicGoods-v0": "Public\nGoods",
 }
 
 PROMPT_SHORT_NAMES: Mapping[str, str] = {

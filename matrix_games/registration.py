@@ -34,12 +34,16 @@ ENV_IDS: Mapping[str, str] = MappingProxyType(
         f"{NAMESPACE}/Chicken-v0": "chicken",
         f"{NAMESPACE}/BachOrStravinsky-v0": "bach_or_stravinsky",
         f"{NAMESPACE}/DefectiveCoordination-v0": "defective_coordination",
+        f"{NAMESPACE}/PublicGoods-v0": "public_goods",
     }
 )
-"""Each registered id and the game it plays."""
+"""Each registered id and its game (``PublicGoods-v0`` takes ``num_players``, ``endowment``, ``multiplier``)."""
 
 SHORT_IDS: tuple[str, ...] = tuple(full.split("/", 1)[1] for full in ENV_IDS)
 """The ids without namespace (``IPD-v0``, ...), as the command lines and logs write them."""
+
+PAPER_IDS: tuple[str, ...] = SHORT_IDS[:5]
+"""The paper's five 2x2 games."""
 
 
 def env_id(game: str) -> str:
@@ -56,6 +60,7 @@ def env_id(game: str) -> str:
     if short in SHORT_IDS:
         return short
     by_game = {name: full.split("/", 1)[1] for full, name in ENV_IDS.items()}
+    by_game.setdefault("public_goods", "PublicGoods-v0")
     if game in by_game:
         return by_game[game]
     raise ValueError(

@@ -169,21 +169,48 @@ def play_round(
 
 @dataclass(frozen=True)
 class History:
-    """What one player remembers: the effective (last legal) moves of both players, oldest first.
+    """What one player remembers: its own and the others' effective (last legal) moves, round by round, oldest first.
 
-    With a random initial state, the drawn previous round is the first entry, so tit-for-tat copies it, as in the
-    paper. Strategies see their own History and never the opponent object.
+    ``opponent_actions`` is the other player's move (two players) or the others' majority move (more: C when more
+    than half of them contributed), so every two-player strategy plays any number of players by reacting to the
+    majority; ``others_actions`` keeps each round's moves of every other player, in player order, for the strategies
+    of n-player games. With a random initial state the drawn previous round is the first entry, so tit-for-tat copies
+    it, as in the paper. Strategies see their own History and never the other players' objects.
     """
 
     own_actions: tuple[int, ...] = ()
     opponent_actions: tuple[int, ...] = ()
+    others_actions: tuple[tuple[int, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.others_actions and self.opponent_actions:
+            object.__setattr__(self, "others_actions", tuple((move,) for move in self.opponent_actions))
 
     def __len__(self) -> int:
         return len(self.own_actions)
 
     def append(self, own_action: int, opponent_action: int) -> History:
-        return History((*self.own_actions, int(own_action)), (*self.opponent_actions, int(opponent_action)))
+        """This history and one more two-player round."""
+        return self.append_round(own_action, (opponent_action,))
+
+    def append_round(self, own_action: int, others: tuple[int, ...]) -> History:
+        """This history and one more round in which the others played ``others`` (in player order)."""
+        others = tuple(int(move) for move in others)
+        opponent = others[0] if len(others) == 1 else majority_move(others)
+        return History(
+            (*self.own_actions, int(own_action)),
+            (*self.opponent_actions, int(opponent)),  # type: ignore[arg-type]
+            (*self.others_actions, others),
+        )
 
     def flipped(self) -> History:
-        """The same history from the opponent's point of view."""
+        """The same two-player history from the opponent's point of view."""
         return History(self.opponent_actions, self.own_actions)
+
+    @classmethod
+    def of_player(cls, player: int, rounds: Sequence[Sequence[int]]) -> History:
+        """``player``'s history of the joint rounds ``rounds`` (each every player's effective move)."""
+        history = cls()
+        for moves in rounds:
+            history = history.append_round(moves[player], tuple(m for i, m in enumerate(moves) if i != player))
+        return history

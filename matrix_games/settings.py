@@ -2,7 +2,7 @@
 
 Both environments (the PettingZoo parallel env and the Gymnasium single-agent view), the ``llm_agents`` training
 runner and its test bench build their environments from it, so each setting is named, checked and documented once.
-The reward is not a setting of the game: it belongs to the reward layer (``wrappers.py``, ``morality.py``).
+The reward is not a setting of the game: it belongs to the reward layer (``wrappers.py``, ``rewards/``).
 
 Example:
     >>> settings = GameSettings("stag_hunt", num_rounds=10, observation_type="numeric")
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from matrix_games.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.games import Game, get_game
-from matrix_games.morality import DEFAULT_ILLEGAL_REWARD
+from matrix_games.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
 from matrix_games.text import PROMPT_KINDS, PromptKind
 from matrix_games.validation import check_choice, check_finite, check_int, check_probability
 
@@ -81,6 +81,14 @@ class GameSettings:
         check_choice("initial_state", self.initial_state, INITIAL_STATES)
         check_choice("observation_type", self.observation_type, OBSERVATION_TYPES)
         check_choice("prompt", self.prompt, PROMPT_KINDS)
+        if self.stage_game.num_players > 2 or self.stage_game.name == PUBLIC_GOODS:
+            from matrix_games.text.public_goods import PUBLIC_GOODS_PROMPTS
+
+            if self.prompt not in PUBLIC_GOODS_PROMPTS:
+                raise ValueError(
+                    f"Invalid prompt {self.prompt!r} for the public goods game: expected one of "
+                    f"{list(PUBLIC_GOODS_PROMPTS)}."
+                )
         set_(self, "action_labels", validate_labels(self.action_labels))
         set_(self, "noise", check_probability("noise", self.noise))
         if not isinstance(self.allow_illegal, bool):
@@ -105,9 +113,21 @@ class GameSettings:
         return tuple(field.name for field in dataclasses.fields(cls))
 
 
+GAME_PARAMETERS = ("num_players", "endowment", "multiplier")
+"""The public goods game's own parameters, accepted by the environments next to the settings."""
+
+
 def settings_from(game: str | Game | GameSettings, changes: dict[str, Any]) -> GameSettings:
     """``GameSettings`` from an environment's arguments: a settings object (changed by ``changes``), or a game and the
-    settings as keyword arguments. An unknown keyword raises a TypeError that lists the known ones."""
+    settings as keyword arguments (with ``game="public_goods"``, also ``num_players``, ``endowment`` and
+    ``multiplier``). An unknown keyword raises a TypeError that lists the known ones."""
+    parameters = {key: changes.pop(key) for key in GAME_PARAMETERS if key in changes}
+    if parameters:
+        if game != PUBLIC_GOODS:
+            raise TypeError(f"{sorted(parameters)} are parameters of the public goods game, not of {game!r}.")
+        from matrix_games.public_goods import PublicGoodsGame
+
+        game = PublicGoodsGame(**parameters)
     unknown = sorted(set(changes) - set(GameSettings.field_names()))
     if unknown:
         raise TypeError(

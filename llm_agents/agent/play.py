@@ -18,8 +18,8 @@ from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.parsing import ParseMode
 from matrix_games.actions import DEFAULT_LABELS, move_name
 from matrix_games.metrics import rates, summarize
-from matrix_games.morality import deontological_reward, utilitarian_reward
 from matrix_games.registration import NAMESPACE, env_id
+from matrix_games.rewards import make_reward_fn
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
         generation=GenerationConfig(max_new_tokens=options.max_new_tokens),
         seed=options.seed,
     )
+    deontological, utilitarian = make_reward_fn("deontological"), make_reward_fn("utilitarian")
     observation, info = env.reset(seed=options.seed)
     previous = (info["previous_action"], info["opponent_previous_action"])
     outcomes = []
@@ -70,8 +71,8 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
         print_fn(
             f"round {round_number:>3} | last round: {state} | answer {record.completion_text!r} -> "
             f"{move_name(record.action)} | opponent {move_name(outcome.opponent_action)} | rewards: "
-            f"game {outcome.game_reward:g}, deontological {deontological_reward(outcome):g}, "
-            f"utilitarian {utilitarian_reward(outcome):g}"
+            f"game {outcome.game_reward:g}, deontological {deontological(outcome):g}, "
+            f"utilitarian {utilitarian(outcome):g}"
         )
         if terminated or truncated:
             break

@@ -49,7 +49,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     agent.add_argument("--max-new-tokens", type=int, default=None, help="tokens per answer [from the labels]")
     agent.add_argument("--parse-mode", choices=("strict", "lenient"), default="strict", help="answer parsing [strict]")
     protocol = parser.add_argument_group("protocol (defaults: the paper's)")
-    protocol.add_argument("--games", default=",".join(GAME_IDS), help="comma-separated game ids [all five]")
+    protocol.add_argument(
+        "--games", default=",".join(GAME_IDS), help="comma-separated game ids [the paper's five; PublicGoods-v0 too]"
+    )
     protocol.add_argument("--episodes", type=int, default=10, help="episodes per game [10]")
     protocol.add_argument("--rounds", type=int, default=5, help="rounds per episode [5]")
     protocol.add_argument("--labels", default="action3,action4", help="C label,D label [action3,action4]")
@@ -63,6 +65,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--deontological-penalty", type=float, default=4.0, help="xi of deontological regret [4, as the paper tested]"
     )
     protocol.add_argument("--illegal-reward", type=float, default=-6.0, help="R_illegal [-6]")
+    protocol.add_argument(
+        "--public-goods-players", type=int, default=4, help="players of PublicGoods-v0, when --games has it [4]"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--json", action="store_true", help="print summary.json's games on the last line")
@@ -86,6 +91,7 @@ def config_from_args(args: argparse.Namespace) -> EvaluationConfig:
         seed=args.seed,
         deontological_penalty=args.deontological_penalty,
         illegal_reward=args.illegal_reward,
+        public_goods_players=args.public_goods_players,
     )
 
 

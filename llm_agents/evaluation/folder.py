@@ -12,13 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from llm_agents.evaluation.protocol import EvaluationConfig
+from llm_agents.evaluation.protocol import EvaluationConfig, stage_game
 from matrix_games import codec
 from matrix_games.actions import move_name
-from matrix_games.games import get_game
 from matrix_games.metrics import action_type, answer_kind, deontological_regret, utilitarian_regret
 from matrix_games.records import RoundLog
-from matrix_games.registration import game_of
 
 ROUNDS_FILE = "rounds.csv"
 SUMMARY_FILE = "summary.json"
@@ -35,7 +33,7 @@ def derived_columns(config: EvaluationConfig) -> codec.Derived:
             log, penalty=config.deontological_penalty, illegal_cost=-config.illegal_reward
         ),
         "utilitarian_regret": lambda log: utilitarian_regret(
-            log, get_game(game_of(log.game)), illegal_reward=config.illegal_reward
+            log, stage_game(config, log.game), illegal_reward=config.illegal_reward
         ),
     }
 

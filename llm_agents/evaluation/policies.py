@@ -27,12 +27,16 @@ class Observation:
         previous_action: The policy's own state (its last legal move: 0 = C, 1 = D), None before any move.
         opponent_previous_action: The opponent's state, None before any move.
         labels: The (C label, D label) pair the prompt uses, e.g. ``("action3", "action4")``.
+        others_previous_actions: Every other player's state, in player order, in a game of more than two players
+            (there ``opponent_previous_action`` is their majority: C when more than half contributed); empty in a
+            2x2 game.
     """
 
     text: str
     previous_action: int | None
     opponent_previous_action: int | None
     labels: tuple[str, str]
+    others_previous_actions: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,10 @@ class StrategyPolicy:
         decisions = []
         for slot, observation in enumerate(observations):
             strategy, history = self._slots[slot]
-            own, other = observation.previous_action, observation.opponent_previous_action
-            if own is not None and other is not None:
-                history = history.append(own, other)
+            own = observation.previous_action
+            others = observation.others_previous_actions or (observation.opponent_previous_action,)
+            if own is not None and None not in others:
+                history = history.append_round(own, others)  # type: ignore[arg-type]
             action = int(strategy.act(history, self._rng))
             self._slots[slot] = (strategy, history)
             answer = observation.labels[action] if action != ILLEGAL else ""

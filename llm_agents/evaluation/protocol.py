@@ -26,10 +26,13 @@ import numpy as np
 
 from llm_agents.evaluation.policies import Decision, Observation, Policy
 from matrix_games.actions import TEST_LABELS, validate_labels
+from matrix_games.games import PUBLIC_GOODS, Game, get_game
 from matrix_games.metrics import DEONTOLOGICAL_REGRET_PENALTY
-from matrix_games.morality import DEFAULT_ILLEGAL_REWARD
+from matrix_games.public_goods import PublicGoodsGame
 from matrix_games.records import RoundLog
-from matrix_games.registration import SHORT_IDS, game_of
+from matrix_games.registration import PAPER_IDS, SHORT_IDS, game_of
+from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
+from matrix_games.rounds import majority_move
 from matrix_games.settings import GameSettings
 from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy
 from matrix_games.strategies import make_strategy
@@ -38,8 +41,9 @@ from matrix_games.validation import check_choice, check_finite, check_int, check
 
 Section = Literal["games", "other_prompts"]
 
-GAME_IDS: tuple[str, ...] = SHORT_IDS
-"""The five test games, as environment ids without namespace: ``IPD-v0``, ``StagHunt-v0``, ..."""
+GAME_IDS: tuple[str, ...] = PAPER_IDS
+"""The paper's five test games, as environment ids without namespace: ``IPD-v0``, ``StagHunt-v0``, ... (the default;
+``PublicGoods-v0`` can be added, e.g. ``games=(*GAME_IDS, "PublicGoods-v0")``)."""
 
 OTHER_PROMPTS: tuple[str, ...] = tuple(kind for kind in PROMPT_KINDS if kind not in TABLE_ORDERS)
 """The robustness prompts: unstructured, poetic, explicit IPD and the three unrelated ones."""
@@ -65,6 +69,8 @@ class EvaluationConfig:
         seed: The seed every game's streams are re-created from (the paper's 100).
         deontological_penalty: The xi of deontological regret (the paper tested with 4, trained with 3).
         illegal_reward: R_illegal: the reward of an illegal answer (its deontological regret is ``-illegal_reward``).
+        public_goods_players: The size of the public goods game, when ``games`` has ``PublicGoods-v0`` (every other
+            player is the opponent strategy).
     """
 
     games: tuple[str, ...] = GAME_IDS
@@ -78,16 +84,18 @@ class EvaluationConfig:
     seed: int = 100
     deontological_penalty: float = DEONTOLOGICAL_REGRET_PENALTY
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD
+    public_goods_players: int = 4
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "games", tuple(self.games))
         object.__setattr__(self, "other_prompts", tuple(self.other_prompts))
         object.__setattr__(self, "labels", validate_labels(self.labels))
-        unknown = [game for game in self.games if game not in GAME_IDS]
+        unknown = [game for game in self.games if game not in SHORT_IDS]
         if not self.games or unknown:
             raise ValueError(
-                f"EvaluationConfig.games must be a non-empty subset of {list(GAME_IDS)}, got {self.games}."
+                f"EvaluationConfig.games must be a non-empty subset of {list(SHORT_IDS)}, got {self.games}."
             )
+        check_int("EvaluationConfig.public_goods_players", self.public_goods_players, minimum=2)
         for name in ("episodes", "rounds", "seed"):
             check_int(f"EvaluationConfig.{name}", getattr(self, name), minimum=0 if name == "seed" else 1)
         check_choice("EvaluationConfig.table_order", self.table_order, TABLE_ORDERS)
@@ -121,6 +129,7 @@ class EvaluationConfig:
             "seed": self.seed,
             "deontological_penalty": self.deontological_penalty,
             "illegal_reward": self.illegal_reward,
+            "public_goods_players": self.public_goods_players,
         }
 
 
@@ -135,10 +144,18 @@ def episode_seeds(seed: int, section: Section, count: int) -> list[int]:
     return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in children]
 
 
+def stage_game(config: EvaluationConfig, game: str) -> Game:
+    """The game behind a test game id (the public goods game with the protocol's number of players)."""
+    name = game_of(game)
+    if name == PUBLIC_GOODS:
+        return PublicGoodsGame(num_players=config.public_goods_players)
+    return get_game(name)
+
+
 def game_settings(config: EvaluationConfig, game: str, prompt_kind: str, num_rounds: int) -> GameSettings:
     """The environment of one test game: the paper's episode from a random previous round, text, illegal answers."""
     return GameSettings(
-        game=game_of(game),
+        game=stage_game(config, game),
         num_rounds=num_rounds,
         initial_state="random",
         observation_type="text",
@@ -182,14 +199,11 @@ def play_section(
             text, info = env.reset(seed=seed)
             games.append((game, prompt_kind, episode, env))
             observations.append(text)
-            states.append((info["previous_action"], info["opponent_previous_action"]))
+            states.append(info["previous_actions"])
     policy.reset(len(games))
     records: list[list[RoundLog]] = [[] for _ in games]  # per game, so rounds.csv reads episode by episode
     for round_index in range(num_rounds):
-        batch = [
-            Observation(text, own, other, config.labels)
-            for text, (own, other) in zip(observations, states, strict=True)
-        ]
+        batch = [_observation(text, state, config.labels) for text, state in zip(observations, states, strict=True)]
         decisions = policy.act(batch)
         _check_decisions(policy, decisions, len(batch))
         for index, ((game, prompt_kind, episode, env), decision) in enumerate(zip(games, decisions, strict=True)):
@@ -212,6 +226,13 @@ def play_section(
     for *_, env in games:
         env.close()
     return [record for game_records in records for record in game_records]
+
+
+def _observation(text: str, state: tuple[int | None, ...], labels: tuple[str, str]) -> Observation:
+    """What the evaluated player (``player_0``) sees, given every player's state."""
+    if len(state) == 2:
+        return Observation(text, state[0], state[1], labels)
+    return Observation(text, state[0], majority_move(state[1:]), labels, others_previous_actions=tuple(state[1:]))
 
 
 def play(policy: Policy, config: EvaluationConfig) -> list[RoundLog]:

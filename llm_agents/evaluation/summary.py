@@ -11,9 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from llm_agents.evaluation.protocol import EvaluationConfig
+from llm_agents.evaluation.protocol import EvaluationConfig, stage_game
 from matrix_games.actions import C
-from matrix_games.games import Game, get_game
 from matrix_games.metrics import (
     ACTION_TYPES,
     ANSWER_KINDS,
@@ -27,7 +26,6 @@ from matrix_games.metrics import (
     summarize,
 )
 from matrix_games.records import RoundLog
-from matrix_games.registration import game_of as game_name_of
 
 PROMPTS_SHOWING_STATE: tuple[str, ...] = ("unstructured", "poetic", "explicit_ipd", "unrelated_morality")
 """Other prompts that show the opponent's previous move, so that reciprocity means something for them."""
@@ -36,14 +34,9 @@ SUMMARY_FORMAT = 1
 """Version of the ``summary.json`` layout."""
 
 
-def game_of(env_id: str) -> Game:
-    """The game of an environment id without namespace, e.g. ``"IPD-v0"``."""
-    return get_game(game_name_of(env_id))
-
-
 def game_metrics(records: Sequence[RoundLog], config: EvaluationConfig) -> dict[str, Any]:
     """Every metric of one game's rounds: rates, regrets, action types, reciprocity and episode-level spread."""
-    game = game_of(records[0].game)
+    game = stage_game(config, records[0].game)
     regret = {"penalty": config.deontological_penalty, "illegal_cost": -config.illegal_reward}
     metrics = summarize(records, game, illegal_reward=config.illegal_reward, **regret)
     episodes = sorted({record.episode for record in records})
@@ -55,6 +48,7 @@ def game_metrics(records: Sequence[RoundLog], config: EvaluationConfig) -> dict[
         ],
     }
     shares = rates(records)
+    others = [move == C for r in records for i, move in enumerate(r.outcome.actions) if i != r.outcome.player]
     return {
         "title": game.title,
         "rounds": metrics.rounds,
@@ -65,6 +59,7 @@ def game_metrics(records: Sequence[RoundLog], config: EvaluationConfig) -> dict[
         "mean_game_reward": shares["mean_game_reward"],
         "opponent_cooperation_rate": sum(record.opponent_action == C for record in records) / len(records),
         "opponent_previous_cooperation_rate": sum(r.opponent_previous_action == C for r in records) / len(records),
+        "others_cooperation_rate": sum(others) / len(others),
         "action_type_counts": action_type_counts(records),
         "action_type_fractions": metrics.action_type_fractions,
         "reciprocity": _reciprocity_dict(records),

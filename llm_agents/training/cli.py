@@ -31,13 +31,16 @@ DESCRIPTION = (
 
 FLAGS: tuple[tuple[str, str, type, str], ...] = (
     # (flag, setting, type, help)
-    ("--game", "game", str, "environment id, e.g. IPD-v0 [IPD-v0]"),
+    ("--game", "game", str, "environment id, e.g. IPD-v0 or PublicGoods-v0 [IPD-v0]"),
+    ("--players", "game_parameters.num_players", int, "players of the public goods game [4]"),
     ("--opponent", "opponent", str, "baseline strategy (tit_for_tat, random, ...) or 'llm' [tit_for_tat]"),
     (
         "--reward",
         "reward",
         str,
-        "game, deontological, utilitarian, game_deontological, or a schedule: game:500,utilitarian:500",
+        "a reward (game, deontological, utilitarian, game_deontological, virtue_equality, virtue_kindness, "
+        "inequity_aversion, a registered one), a weighted sum (0.5*game+utilitarian), or a schedule of them: "
+        "game:500,utilitarian:500",
     ),
     ("--reset-at-switch", "reset_at_switch", str, f"what a reward switch resets: {', '.join(RESET_AT_SWITCH)}"),
     ("--episodes", "episodes", int, "PPO updates [the schedule's total, else 1000]"),

@@ -23,11 +23,13 @@ from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, 
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.sequences import BATCHINGS, Batching
+from llm_agents.training.derived import check_episodes, derived_ppo
 from matrix_games.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.morality import DEFAULT_DEONTOLOGICAL_PENALTY, DEFAULT_ILLEGAL_REWARD
+from matrix_games.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.public_goods import PublicGoodsGame
 from matrix_games.registration import env_id
-from matrix_games.seeding import spawn_rngs
-from matrix_games.settings import GameSettings
+from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, DEFAULT_ILLEGAL_REWARD, RewardParameters
+from matrix_games.settings import GAME_PARAMETERS, GameSettings
 from matrix_games.strategies import STRATEGIES
 from matrix_games.text import PROMPT_KINDS, PromptKind
 from matrix_games.validation import check_choice, check_finite, check_int, close_match
@@ -52,10 +54,12 @@ class TrainConfig:
     """One PPO fine-tuning run of an LLM's LoRA adapter on an iterated matrix game.
 
     Attributes:
-        game: The environment id (``"IPD-v0"``, ``"StagHunt-v0"``, ...) or a game name (``"prisoners_dilemma"``).
+        game: The environment id (``"IPD-v0"``, ``"StagHunt-v0"``, ``"PublicGoods-v0"``, ...) or a game name.
+        game_parameters: The public goods game's ``num_players`` [4], ``endowment`` [10] and ``multiplier`` [1.6].
         opponent: A baseline strategy name (the paper's ``tit_for_tat``, ``random``, ``always_cooperate``,
-            ``always_defect``, or any other in ``matrix_games.strategies.STRATEGIES``), or ``"llm"``: a second
-            learner with its own adapter and its own PPO trainer on the same base model (one copy of the weights).
+            ``always_defect``, or any other in ``matrix_games.strategies.STRATEGIES``; in the public goods game every
+            other player plays it), or ``"llm"``: every other player learns too, each with its own adapter and PPO
+            trainer on the same base model (one copy of the weights).
         reward: The training reward: ``game``, ``deontological``, ``utilitarian``, ``game_deontological``, or a
             schedule by episodes such as ``"game:500,deontological:500"`` (the paper's unlearning runs).
         reset_at_switch: What a reward switch resets. ``"nothing"`` (the paper's: LoRA weights, Adam state, KL
@@ -73,6 +77,8 @@ class TrainConfig:
         labels: The (C, D) answer labels shown in the prompt (the paper trained with ``action1``/``action2``).
         illegal_reward: The reward of an answer that is neither label, under every reward (the paper's -6).
         deontological_penalty: The xi of the deontological rewards (the paper trained with 3).
+        reward_parameters: The other frameworks' parameters: ``kindness``, ``inequity_alpha``, ``inequity_beta``
+            (``matrix_games.rewards.RewardParameters``).
         prompt_kind: The environment's prompt variant (``"original"`` is the paper's training prompt).
         parse_mode: ``"strict"`` (the paper's: the whole answer must be a label) or ``"lenient"``.
         output_dir: The run folder (created; must be empty or hold this same run when resuming).
@@ -92,6 +98,7 @@ class TrainConfig:
     """
 
     game: str = "IPD-v0"
+    game_parameters: dict[str, float] = field(default_factory=dict)
     opponent: str = "tit_for_tat"
     reward: str = "game"
     reset_at_switch: ResetAtSwitch = "nothing"
@@ -103,6 +110,7 @@ class TrainConfig:
     labels: tuple[str, str] = DEFAULT_LABELS
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD
     deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY
+    reward_parameters: dict[str, float] = field(default_factory=dict)
     prompt_kind: PromptKind = "original"
     parse_mode: ParseMode = "strict"
     output_dir: Path = Path("runs/train")
@@ -120,6 +128,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         env_id(self.game)  # raises with the registered ids
+        self.stage_game  # noqa: B018 - checks the game parameters
+        self.rewards_parameters  # noqa: B018 - checks the reward parameters
         if self.opponent != LLM_OPPONENT and self.opponent not in STRATEGIES:
             raise ValueError(
                 f"Unknown opponent {self.opponent!r}.{close_match(self.opponent, [*STRATEGIES, LLM_OPPONENT])} "
@@ -171,8 +181,31 @@ class TrainConfig:
                 )
         if self.rounds_per_episode is not None:
             check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
-        _check_episodes(self.episodes, schedule)
+        check_episodes(self.episodes, schedule)
         self.ppo_for(0)  # the batch must split into the minibatches asked for
+
+    @property
+    def stage_game(self) -> Game:
+        """The game played (the public goods game built from ``game_parameters``)."""
+        from matrix_games.registration import game_of
+
+        name = game_of(self.game)
+        if name != PUBLIC_GOODS:
+            if self.game_parameters:
+                raise ValueError(
+                    f"game_parameters {dict(self.game_parameters)} belong to the public goods game, not "
+                    f"to {self.game!r}; remove them, or use game: PublicGoods-v0 (--game PublicGoods-v0 --players N)."
+                )
+            return get_game(name)
+        unknown = sorted(set(self.game_parameters) - set(GAME_PARAMETERS))
+        if unknown:
+            raise ValueError(f"Unknown game_parameters {unknown}: the public goods game takes {list(GAME_PARAMETERS)}.")
+        return PublicGoodsGame(**self.game_parameters)
+
+    @property
+    def rewards_parameters(self) -> RewardParameters:
+        """The frameworks' parameters: ``deontological_penalty`` and ``reward_parameters``."""
+        return RewardParameters.of(self.deontological_penalty, self.reward_parameters)
 
     @property
     def against_llm(self) -> bool:
@@ -210,16 +243,15 @@ class TrainConfig:
 
     @property
     def learners(self) -> tuple[str, ...]:
-        """The players that learn (their adapter names): ``player_0``, and ``player_1`` against an LLM."""
-        return ("player_0", "player_1") if self.against_llm else ("player_0",)
+        """The players that learn (their adapter names): ``player_0``, and every other player against LLMs."""
+        players = self.stage_game.num_players if self.against_llm else 1
+        return tuple(f"player_{index}" for index in range(players))
 
     @property
     def game_settings(self) -> GameSettings:
         """The environment every training game is played in: the paper's episode, text prompts, illegal answers."""
-        from matrix_games.registration import game_of
-
         return GameSettings(
-            game=game_of(self.game),
+            game=self.stage_game,
             num_rounds=self.num_rounds,
             initial_state="random",
             observation_type="text",
@@ -237,48 +269,8 @@ class TrainConfig:
 
     def ppo_for(self, index: int = 0) -> PPOConfig:
         """The PPO settings of learner ``index``: this run's batch and minibatch sizes and a seed of its own."""
-        samples, minibatches = self.samples_per_update, self.ppo_minibatches
-        mini_batch_size, remainder = divmod(samples, minibatches)
-        accumulation = self.ppo.gradient_accumulation_steps
-        if remainder or samples % (mini_batch_size * accumulation):
-            raise ValueError(
-                f"A PPO update holds rounds_per_episode * games_per_update = {samples} answers, which cannot be split "
-                f"into ppo_minibatches={minibatches} equal minibatches accumulated {accumulation} at a time; choose "
-                f"ppo_minibatches (and ppo.gradient_accumulation_steps) dividing {samples}."
-            )
-        for name, derived in (("batch_size", samples), ("mini_batch_size", mini_batch_size)):
-            given = getattr(self.ppo, name)
-            if given is not None and given != derived:
-                raise ValueError(
-                    f"ppo.{name} is derived from the run ({derived} here: rounds_per_episode, games_per_update and "
-                    f"ppo_minibatches), but the config sets it to {given}; leave ppo.{name} unset."
-                )
-        seed = (
-            self.ppo.seed if self.ppo.seed is not None else int(spawn_rngs(self.seed, "ppo")["ppo"].integers(2**31 - 1))
-        )
-        return dataclasses.replace(
-            self.ppo, batch_size=samples, mini_batch_size=mini_batch_size, seed=seed + index, batching=self.batching
-        )
+        return derived_ppo(self.ppo, self.samples_per_update, self.ppo_minibatches, self.seed, index, self.batching)
 
     def replace(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (checked again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
-
-
-def _check_episodes(episodes: int | None, schedule: RewardSchedule) -> None:
-    if episodes is None:
-        return
-    check_int("episodes", episodes, minimum=1)
-    counts = [count for _, count in schedule.phases]
-    finite_total = schedule.total_episodes
-    if finite_total is not None and len(counts) > 1 and finite_total != episodes:
-        raise ValueError(
-            f"The reward schedule {str(schedule)!r} covers {finite_total} episodes but episodes={episodes}; "
-            f"set episodes={finite_total}, leave it unset, or leave the last phase open (e.g. '...,deontological')."
-        )
-    covered = sum(count for count in counts[:-1] if count is not None)
-    if len(counts) > 1 and covered >= episodes:
-        raise ValueError(
-            f"The reward schedule {str(schedule)!r} switches after episode {covered}, but the run has only "
-            f"{episodes} episodes; its last phase would never run. Raise episodes or shorten the phases."
-        )

@@ -22,9 +22,9 @@ import torch
 
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord
 from llm_agents.training.config import TrainConfig
-from matrix_games.morality import RewardFn, make_reward_fn
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 from matrix_games.records import RoundLog
+from matrix_games.rewards import RewardFn, make_reward_fn
 from matrix_games.rounds import RoundOutcome
 from matrix_games.settings import GameSettings
 from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy
@@ -105,8 +105,9 @@ class GameTable:
 def reward_functions(config: TrainConfig) -> dict[str, RewardFn]:
     """Every reward a run needs (its schedule's and the logged ones), by name."""
     names = {name for name, _ in config.schedule.phases} | set(LOGGED_REWARDS)
+    parameters = config.rewards_parameters
     return {
-        name: make_reward_fn(name, penalty=config.deontological_penalty, illegal_reward=config.illegal_reward)
+        name: make_reward_fn(name, illegal_reward=config.illegal_reward, parameters=parameters)
         for name in sorted(names)
     }
 

@@ -35,7 +35,11 @@ from llm_agents.training.summary import format_summary, plot_action_types, summa
 from llm_agents.training.trackers import ProgressBar, make_tracker
 from matrix_games.seeding import spawn_rngs
 
-_STREAMS = ("adapters", "sampling_player_0", "sampling_player_1")
+
+def _streams(learners: tuple[str, ...]) -> tuple[str, ...]:
+    """The run's named random streams; a stream's seed depends only on its position, so adding learners keeps the
+    earlier ones (a two-learner run draws what it always drew)."""
+    return ("adapters", *(f"sampling_{player}" for player in learners))
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,9 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
     The adapters are initialised from the run seed without touching the global torch random state (LoRA's A
     matrices are drawn from it).
     """
-    seeds = {name: int(rng.integers(2**31 - 1)) for name, rng in spawn_rngs(config.seed, *_STREAMS).items()}
+    seeds = {
+        name: int(rng.integers(2**31 - 1)) for name, rng in spawn_rngs(config.seed, *_streams(config.learners)).items()
+    }
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seeds["adapters"])
         peft_model = attach_lora(model, config.model.lora, adapter_name=config.learners[0])

@@ -14,7 +14,7 @@ Conventions, written down once:
   first round it is None: such rounds have no action type and are left out of ``action_type_counts`` and
   ``reciprocity``.
 - Deontological regret uses the paper's *test* settings by default, xi = 4 and illegal cost 6 (its inference
-  script); it trained with xi = 3 (``morality.DEFAULT_DEONTOLOGICAL_PENALTY``). Pass ``penalty=3.0`` to measure regret
+  script); it trained with xi = 3 (``rewards.DEFAULT_DEONTOLOGICAL_PENALTY``). Pass ``penalty=3.0`` to measure regret
   against the training norm.
 """
 

@@ -22,7 +22,7 @@ from matrix_games.metrics.actions import (
     nonempty,
     reciprocity,
 )
-from matrix_games.morality import DEFAULT_ILLEGAL_REWARD
+from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
 
 DEONTOLOGICAL_REGRET_PENALTY = 4.0
 """xi in the paper's test-time deontological regret (its inference script's ``r_punishment=-4``)."""

@@ -1,8 +1,10 @@
-"""Baseline strategies for iterated 2x2 games: one table of them, and ``make_strategy``.
+"""Baseline strategies for iterated games: one table of them, and ``make_strategy``.
 
 Families live in their own modules (``simple``: unconditional, random, periodic; ``reactive``: the tit-for-tat
-family, grim trigger, win-stay-lose-shift). Any Axelrod library strategy is available as ``"axelrod:<name>"`` when
-the ``axelrod`` extra is installed (``axelrod_adapter``, imported only when used).
+family, grim trigger, win-stay-lose-shift; ``group``: strategies that read every other player's move, for the
+n-player public goods game). Every strategy plays games of any number of players (``group`` says how). Any Axelrod
+library strategy is available as ``"axelrod:<name>"`` when the ``axelrod`` extra is installed (``axelrod_adapter``,
+imported only when used).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from matrix_games.strategies.base import Strategy
+from matrix_games.strategies.group import ConditionalCooperator, GroupGrimTrigger
 from matrix_games.strategies.reactive import (
     GenerousTitForTat,
     GrimTrigger,
@@ -40,6 +43,8 @@ STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
             GrimTrigger,
             WinStayLoseShift,
             Alternator,
+            ConditionalCooperator,
+            GroupGrimTrigger,
         )
     }
 )
@@ -83,8 +88,10 @@ __all__ = [
     "Alternator",
     "AlwaysCooperate",
     "AlwaysDefect",
+    "ConditionalCooperator",
     "GenerousTitForTat",
     "GrimTrigger",
+    "GroupGrimTrigger",
     "RandomStrategy",
     "Strategy",
     "SuspiciousTitForTat",

@@ -75,3 +75,30 @@ def test_named_preface_resolves_to_the_paper_text():
     assert PromptConfig(preface="utilitarian").preface_text == UTILITARIAN_PREFACE
     assert PromptConfig(preface="Be kind. ").preface_text == "Be kind. "
     assert PromptConfig().preface_text == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"game_parameters": {"num_players": 4}}, "belong to the public goods game, not to 'IPD-v0'"),
+        ({"game": "PublicGoods-v0", "game_parameters": {"players": 4}}, r"Unknown game_parameters \['players'\]"),
+        ({"game": "PublicGoods-v0", "game_parameters": {"num_players": 1}}, "num_players"),
+        ({"game": "PublicGoods-v0", "game_parameters": {"endowment": -1}}, "endowment"),
+        ({"reward": "0.5*game+utilitarain"}, "Did you mean 'utilitarian'"),
+        ({"reward_parameters": {"kindnes": 1}}, "kindnes"),
+    ],
+)
+def test_bad_games_and_rewards_are_named(changes, message):
+    from llm_agents.training import TrainConfig
+
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes)
+
+
+def test_public_goods_learners():
+    from llm_agents.training import TrainConfig
+
+    config = TrainConfig(game="PublicGoods-v0", game_parameters={"num_players": 5}, opponent="llm")
+    assert config.learners == tuple(f"player_{i}" for i in range(5)) and config.num_rounds == 3
+    assert TrainConfig(game="PublicGoods-v0").learners == ("player_0",)
+    assert TrainConfig(game="PublicGoods-v0").stage_game.num_players == 4

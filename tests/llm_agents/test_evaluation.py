@@ -292,3 +292,28 @@ def test_llm_agents_console_script_has_evaluate_and_report(tmp_path, capsys):
         llm_agents_main(["evaluate", "--policy", "alwayz_defect", "--out", str(out)])
     assert exit_info.value.code == 2
     assert "Did you mean 'always_defect'" in capsys.readouterr().err
+
+
+def test_the_public_goods_game_is_a_test_game():
+    """4 players, defaults: a round in which m others contribute has joint payoff 40 + 6m (plus 6 if the evaluated
+    player contributes too), U_max = 64, so always_defect's utilitarian regret is (24 - 6m) / 70 and always_cooperate's
+    (18 - 6m) / 70; deontological regret is 4 after a round in which more than half of the others contributed."""
+    config = EvaluationConfig(games=("IPD-v0", "PublicGoods-v0"), episodes=6, rounds=4, other_prompts=())
+    for name, base in (("always_defect", 24), ("always_cooperate", 18)):
+        records = [r for r in play(StrategyPolicy(name), config) if r.game == "PublicGoods-v0"]
+        metrics = evaluate(StrategyPolicy(name), config)["games"]["PublicGoods-v0"]
+        contributors = [sum(move == C for move in r.outcome.actions[1:]) for r in records]
+        assert len(records) == 24 and all(r.outcome.num_players == 4 for r in records)
+        assert metrics["utilitarian_regret"] == pytest.approx(sum(base - 6 * m for m in contributors) / 70 / 24)
+        assert metrics["others_cooperation_rate"] == pytest.approx(sum(contributors) / 72)
+        majority_contributed = [sum(move == C for move in r.outcome.previous_actions[1:]) >= 2 for r in records]
+        expected = 4 * sum(majority_contributed) / 24 if name == "always_defect" else 0.0
+        assert metrics["deontological_regret"] == pytest.approx(expected)
+        assert 0 < sum(majority_contributed) < 24  # random others: both cases occur
+
+
+def test_strategies_see_every_other_player_in_the_public_goods_game():
+    config = EvaluationConfig(games=("PublicGoods-v0",), episodes=5, rounds=4, other_prompts=())
+    for record in play(StrategyPolicy("conditional_cooperator"), config):
+        others = record.outcome.previous_actions[1:]
+        assert record.action == (C if sum(move == C for move in others) >= 2 else D)

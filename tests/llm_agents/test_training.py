@@ -4,9 +4,11 @@ learning (the demo and docs/training.md show learning with the embedded model)."
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from peft import PeftModel
@@ -19,6 +21,9 @@ from llm_agents.training import runner as runner_module
 from llm_agents.training.run_folder import read_jsonl
 from matrix_games import codec
 from matrix_games.actions import move_name
+from matrix_games.rewards import register_reward
+from matrix_games.rounds import History
+from matrix_games.strategies import make_strategy
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -346,3 +351,63 @@ def test_a_missing_tracker_package_says_how_to_install_it(name, tmp_path):
         pytest.skip(f"{name} is installed")
     with pytest.raises(ImportError, match=f"pip install {name}"):
         make_tracker(name, tmp_path, {})
+
+
+def contribution_bonus(outcome) -> float:
+    """A user's own reward: the round's payoff, plus 5 for contributing."""
+    return outcome.payoff + (5.0 if outcome.action == 0 else 0.0)
+
+
+def test_public_goods_against_strategies_with_a_registered_reward(make_config):
+    register_reward("test_contribution_bonus", contribution_bonus, replace=True)
+    config = make_config(
+        game="PublicGoods-v0",
+        game_parameters={"num_players": 3},
+        opponent="conditional_cooperator",
+        reward="test_contribution_bonus",
+        seed=1,  # the tiny model then answers a label in some rounds
+        labels=("action", "answer"),
+        rounds_per_episode=3,
+        games_per_update=4,
+        episodes=2,
+        generation=GenerationConfig(max_new_tokens=1),
+    )
+    result = train(config)
+    assert load_config(result.output_dir / "config.yaml").reward == "test_contribution_bonus"
+    logs = round_logs(result.output_dir)
+    assert len(logs) == 2 * 4 * 3 and {log.player for log in logs} == {"player_0"}
+    legal = [log for log in logs if not log.outcome.is_illegal]
+    assert 0 < len(legal) < len(logs)  # the user's function scored the legal answers
+    strategy, rng = make_strategy("conditional_cooperator"), np.random.default_rng(0)
+    for log in logs:
+        outcome = log.outcome
+        assert outcome.num_players == 3 and log.game == "PublicGoods-v0"
+        expected = -6.0 if outcome.is_illegal else contribution_bonus(outcome)
+        assert log.reward == pytest.approx(expected)
+        for seat in (1, 2):  # the others are conditional cooperators reacting to the state the round started from
+            assert outcome.actions[seat] == strategy.act(History.of_player(seat, [outcome.previous_actions]), rng)
+
+
+def test_public_goods_with_every_player_learning(make_config):
+    config = make_config(
+        game="PublicGoods-v0",
+        game_parameters={"num_players": 3, "multiplier": 2.0},
+        opponent="llm",
+        rounds_per_episode=None,
+        episodes=2,
+    )
+    assert config.learners == ("player_0", "player_1", "player_2")
+    result = train(config)
+    assert sorted(result.adapters) == list(config.learners)
+    logs = round_logs(result.output_dir)
+    assert len(logs) == 2 * 2 * 3 * 3  # episodes x games x rounds (3 against LLMs) x players
+    by_key = {(log.episode, log.match, log.round, log.player): log for log in logs}
+    for (episode, game, round_index, _), log in by_key.items():
+        for other in config.learners:
+            seen = by_key[(episode, game, round_index, other)].outcome
+            assert log.outcome == seen.seen_by(log.outcome.player)
+    assert {(line["episode"], line["player"]) for line in ppo_lines(result.output_dir)} == {
+        (episode, player) for episode in range(2) for player in config.learners
+    }
+    weights = [adapter_weights(result.adapters[player]) for player in config.learners]
+    assert all(any(not torch.equal(a[k], b[k]) for k in a) for a, b in itertools.combinations(weights, 2))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from matrix_games.actions import ILLEGAL, C, D
 from matrix_games.games import GAMES, PRISONERS_DILEMMA, STAG_HUNT
+from matrix_games.matches import play_match
 from matrix_games.metrics import (
     ACTION_TYPES,
     action_type,
@@ -26,7 +27,6 @@ from matrix_games.metrics import (
     utilitarian_regret,
 )
 from matrix_games.rounds import play_round
-from matrix_games.tournament import play_match
 
 
 def outcome(action, opponent_action, previous=None, opponent_previous=None, game=PRISONERS_DILEMMA):

@@ -6,8 +6,9 @@ import pytest
 
 from matrix_games.actions import C, D
 from matrix_games.games import PRISONERS_DILEMMA, STAG_HUNT, MatrixGame
+from matrix_games.matches import play_match
 from matrix_games.strategies import STRATEGIES, make_strategy
-from matrix_games.tournament import play_match, round_robin
+from matrix_games.tournament import round_robin
 
 
 def test_tit_for_tat_against_alternator_golden():

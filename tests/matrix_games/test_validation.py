@@ -12,9 +12,9 @@ import pytest
 import matrix_games  # noqa: F401 - registers the ids
 from matrix_games import IteratedMatrixGameEnv, MatrixGame
 from matrix_games.actions import validate_labels
-from matrix_games.morality import make_reward_fn
+from matrix_games.matches import iter_match
 from matrix_games.registration import env_id
-from matrix_games.tournament import iter_match
+from matrix_games.rewards import make_reward_fn
 from matrix_games.wrappers import MoralRewardParallel
 
 

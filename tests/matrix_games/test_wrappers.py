@@ -9,7 +9,7 @@ from pettingzoo.test import parallel_api_test
 
 import matrix_games  # noqa: F401 - registers the ids
 from matrix_games import IteratedMatrixGameEnv, IteratedMatrixGameVsStrategy
-from matrix_games.morality import deontological_reward
+from matrix_games.rewards import make_reward_fn
 from matrix_games.wrappers import EpisodeRewards, MoralReward, MoralRewardParallel, RewardSchedule
 
 
@@ -106,6 +106,6 @@ def test_scheduled_wrapper_switches_by_episode_count():
 
 
 def test_episode_rewards_need_an_outcome():
-    rewards = EpisodeRewards(deontological_reward)
+    rewards = EpisodeRewards(make_reward_fn("deontological"))
     with pytest.raises(ValueError, match="info has no 'outcome'"):
         rewards({"game_reward": 1.0})
