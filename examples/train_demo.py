@@ -15,12 +15,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import time
 from pathlib import Path
 
 from llm_agents.agent.adapters import load_adapter
+from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
 from llm_agents.training import load_config, train
@@ -73,6 +75,9 @@ def main() -> None:
     print(f"Base model: cooperation {before['cooperation_rate']:.2f}, illegal answers {before['illegal_rate']:.2f}")
 
     result = train(config, model=model, tokenizer=tokenizer)
+    del model  # the trained weights are in the run folder; free them before loading the base model again
+    gc.collect()
+    release_freed_memory()
 
     fresh_model, tokenizer = load_model(config.model)
     trained = load_adapter(fresh_model, result.adapters["player_0"], is_trainable=False)

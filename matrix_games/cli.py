@@ -153,8 +153,7 @@ def command_tournament(args: argparse.Namespace) -> None:
     print(
         f"Round robin on {result.game.title}: {len(strategies)} strategies, {args.rounds} rounds, "
         f"{args.repetitions} repetition{'s' if args.repetitions != 1 else ''}, "
-        f"initial state {args.initial_state}, seed {args.seed}"
-        + ("" if args.no_self_play else ", self-play included")
+        f"initial state {args.initial_state}, seed {args.seed}" + ("" if args.no_self_play else ", self-play included")
     )
     print(result.format_table())
 

@@ -16,7 +16,9 @@ SEEDS="${SEEDS:-1 2 3}"
 JOBS="${JOBS:-2}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export PATH="$PWD/.venv/bin:$PATH"
-source examples/reproduce/models.sh
+source examples/reproduce/models.sh  # TEST_MODEL_FLAGS: how every model is loaded for testing
+# the test games: the paper's five and the 4-player public goods game
+export TEST_GAMES=IPD-v0,StagHunt-v0,Chicken-v0,BachOrStravinsky-v0,DefectiveCoordination-v0,PublicGoods-v0
 
 one_run() {  # one_run REWARD SEED: train (or resume) and evaluate one model
   local reward="$1" seed="$2"
@@ -38,7 +40,6 @@ one_run() {  # one_run REWARD SEED: train (or resume) and evaluate one model
   echo "$(date +%T) done $reward seed $seed"
 }
 export -f one_run
-export TEST_GAMES
 
 for seed in $SEEDS; do for reward in deontological utilitarian; do echo "$reward $seed"; done; done |
   xargs -P "$JOBS" -L 1 bash -c 'source examples/reproduce/models.sh; one_run "$0" "$1"'

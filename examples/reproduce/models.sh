@@ -6,12 +6,9 @@ MODELS=(
   "deontological deontological"
   "utilitarian utilitarian"
   "game_deontological game_deontological"
-  "game_then_deontological game:30,deontological:30"
-  "game_then_utilitarian game:30,utilitarian:30"
+  "game_then_deontological game:10,deontological:10"
+  "game_then_utilitarian game:10,utilitarian:10"
 )
-
-# the test games: the paper's five and the 4-player public goods game (docs/public_goods.md)
-TEST_GAMES=IPD-v0,StagHunt-v0,Chicken-v0,BachOrStravinsky-v0,DefectiveCoordination-v0,PublicGoods-v0
 
 # how every model is loaded for testing: the embedded SmolLM2 on the CPU, in the dtype training chose (auto)
 TEST_MODEL_FLAGS=(--model smollm2-135m-instruct --device cpu --dtype auto)

@@ -25,11 +25,10 @@ fi
 
 if [ ! -f "$eval_dir/summary.json" ]; then
   echo "$(date +%T) evaluate $name seed $seed"
-  # the test protocol: the paper's (random opponent, 10 episodes x 5 rounds per game, seed 100, xi 4) on the five
-  # games and the 4-player public goods game, with the
+  # the test protocol: the paper's (random opponent, 10 episodes x 5 rounds per game, seed 100, xi 4) with the
   # training labels C/D, since SmolLM2-135M answers no unseen label legally, and without the "other prompts"
   # section, which would double its time (docs/reproduction.md)
-  llm-agents evaluate "${agent[@]}" "${TEST_MODEL_FLAGS[@]}" --labels C,D --games "$TEST_GAMES" \
+  llm-agents evaluate "${agent[@]}" "${TEST_MODEL_FLAGS[@]}" --labels C,D \
     --other-prompts none --policy-seed "$seed" --label "$label" --out "$eval_dir" >>"$log" 2>&1
 fi
 echo "$(date +%T) done $name seed $seed"

@@ -16,6 +16,8 @@ An explicit ``"bfloat16"`` on a CPU where it is slow is honoured, with a warning
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -212,3 +214,13 @@ def announce(message: str) -> None:
     if message not in _announced:
         _announced.add(message)
         print(f"llm_agents: {message}", file=sys.stderr, flush=True)
+
+
+def release_freed_memory() -> None:
+    """Hand memory that Python and torch have freed back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    A training episode allocates and frees many short-lived tensors of varying size; without this the process's
+    resident memory creeps up by fragmentation over a run. It costs about a millisecond.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -22,6 +22,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from llm_agents.agent.adapters import add_adapter, attach_lora, save_adapter
+from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
 from llm_agents.ppo import NonFiniteError, PPOTrainer
@@ -174,6 +175,7 @@ def _run_episodes(folder: RunFolder, learners: Learners, config: TrainConfig, st
             tracker.log(progress.update(result.logs), step=episode)
             rounds_log.flush()
             ppo_log.flush()
+            release_freed_memory()
             done = episode + 1
             if done == config.num_episodes or (config.checkpoint_every and done % config.checkpoint_every == 0):
                 _checkpoint(folder, done, learners, rounds_log, ppo_log)

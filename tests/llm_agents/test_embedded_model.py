@@ -94,3 +94,48 @@ def test_agent_plays_the_parallel_env(embedded):
             assert (rewards[name] == -6.0) == (not record.legal)
     assert len(records) == 2
     assert all("<|im_start|>assistant\n" in r.prompt_text for r in records)
+
+
+def test_one_demo_sized_ppo_step_is_the_same_in_both_layouts(embedded):
+    """20 answers to 4 distinct paper prompts (the demo's batch), float32, LoRA r=8: the tree layout's PPO step has
+    the padded layout's statistics (1e-5) and updated weights (1e-5 relative, each layer's W + scale * B A).
+
+    Adam's first step moves each adapter entry by about lr * g / (|g| + eps), so an entry whose gradient is near 0
+    turns float rounding into a visible difference of that entry (at most the two steps' distance, 2 lr); the weights
+    the model computes with agree to 1e-5."""
+    from llm_agents.agent.adapters import attach_lora
+    from llm_agents.agent.config import LoRAConfig
+    from llm_agents.ppo import PPOConfig, PPOTrainer
+
+    _, tokenizer, cache_dir = embedded
+    model, _ = load_model(ModelConfig(cache_dir=cache_dir, device="cpu", dtype="float32"))
+    torch.manual_seed(0)
+    peft_model = attach_lora(model, LoRAConfig(r=8, alpha=16, dropout=0.0))
+    trainable = [p for p in peft_model.parameters() if p.requires_grad]
+    start = [p.detach().clone() for p in trainable]
+    _, ids = encode_prompts(paper_prompts(4, labels=("C", "D")), tokenizer)
+    answer_ids = [tokenizer(label, add_special_tokens=False)["input_ids"] for label in ("C", "D", "C", "D", "C")]
+    queries = [torch.tensor(ids[row % 4]) for row in range(20)]
+    responses = [torch.tensor(answer_ids[row % 5]) for row in range(20)]
+    scores = [float(row % 3) - 1.0 for row in range(20)]
+    results = {}
+    for batching in ("padded", "tree"):
+        with torch.no_grad():
+            for parameter, value in zip(trainable, start, strict=True):
+                parameter.copy_(value)
+        config = PPOConfig(learning_rate=5e-4, ppo_epochs=1, mini_batch_size=20, batching=batching, seed=1)
+        stats = PPOTrainer(peft_model, config).step(queries, responses, scores)
+        adapters = [p.detach().clone() for p in trainable]
+        with torch.no_grad():
+            layers = [m for m in peft_model.modules() if hasattr(m, "get_delta_weight") and "default" in m.lora_A]
+            effective = [m.base_layer.weight + m.get_delta_weight("default") for m in layers]
+        results[batching] = (stats, adapters, effective)
+    (padded, padded_adapters, padded_weights), (tree, tree_adapters, tree_weights) = results["padded"], results["tree"]
+    for key, value in padded.items():
+        if not key.startswith(("time/", "batch/")):
+            assert tree[key] == pytest.approx(value, abs=1e-5, nan_ok=True), key
+    for a, b in zip(padded_weights, tree_weights, strict=True):
+        assert float((a - b).norm()) <= 1e-5 * float(a.norm())
+    for a, b in zip(padded_adapters, tree_adapters, strict=True):
+        assert float((a - b).abs().max()) <= 2 * 5e-4 * 1.01  # at most one Adam step apart, entry by entry
+    assert tree["batch/computed_tokens"] < padded["batch/computed_tokens"] / 3
