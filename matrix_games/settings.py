@@ -120,7 +120,16 @@ GAME_PARAMETERS = ("num_players", "endowment", "multiplier")
 def settings_from(game: str | Game | GameSettings, changes: dict[str, Any]) -> GameSettings:
     """``GameSettings`` from an environment's arguments: a settings object (changed by ``changes``), or a game and the
     settings as keyword arguments (with ``game="public_goods"``, also ``num_players``, ``endowment`` and
-    ``multiplier``). An unknown keyword raises a TypeError that lists the known ones."""
+    ``multiplier``; ``max_cycles`` is read as ``num_rounds``). An unknown keyword raises a TypeError that lists the
+    known ones."""
+    if "max_cycles" in changes:  # PettingZoo's name for the episode length, as its max_cycles_test passes it
+        cycles = changes.pop("max_cycles")
+        if changes.get("num_rounds", cycles) != cycles:
+            raise ValueError(
+                f"max_cycles={cycles!r} and num_rounds={changes['num_rounds']!r} disagree: max_cycles is PettingZoo's "
+                "name for num_rounds; give one of them."
+            )
+        changes["num_rounds"] = cycles
     parameters = {key: changes.pop(key) for key in GAME_PARAMETERS if key in changes}
     if parameters:
         if game != PUBLIC_GOODS:

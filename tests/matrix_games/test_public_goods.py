@@ -210,3 +210,19 @@ def test_a_tournament_seats_groups_of_n():
     payoffs = {(r.strategy, r.opponent): r.mean_payoff for r in result.records}
     assert payoffs[("always_defect", "always_cooperate+always_cooperate")] == pytest.approx(20 + 2 / 3)  # free rider
     assert payoffs[("always_cooperate", "always_cooperate+always_defect")] == pytest.approx(10 + 2 / 3)
+
+
+@pytest.mark.parametrize("env_id", ["matrix_games/IPD-v0", "matrix_games/PublicGoods-v0"])
+def test_pettingzoo_max_cycles_and_render_tests_pass(env_id):
+    from types import SimpleNamespace
+
+    from pettingzoo.test import max_cycles_test, render_test
+
+    module = SimpleNamespace(
+        parallel_env=lambda **kwargs: pettingzoo.make("parallel", env_id, observation_type="numeric", **kwargs),
+        env=lambda **kwargs: pettingzoo.make("aec", env_id, observation_type="numeric", **kwargs),
+    )
+    max_cycles_test(module)
+    render_test(lambda render_mode=None: pettingzoo.make("aec", env_id, render_mode=render_mode))
+    with pytest.raises(ValueError, match="max_cycles=4 and num_rounds=5 disagree"):
+        pettingzoo.make("parallel", env_id, max_cycles=4, num_rounds=5)
