@@ -142,3 +142,32 @@ def make_lora_model(make_tiny_llama: Callable[..., LlamaForCausalLM]) -> Callabl
         return model.eval()
 
     return make
+
+
+@pytest.fixture
+def make_config(tiny_llama_dir, tmp_path):
+    """A factory ``make_config(name="run", **changes) -> TrainConfig``: a 3-episode deontological run of the tiny
+    llama against tit-for-tat in ``tmp_path / name``, checkpointed every episode, that any field can change."""
+    from llm_agents.agent.config import GenerationConfig, LoRAConfig, ModelConfig
+    from llm_agents.training import TrainConfig
+
+    def make(name: str = "run", **changes):
+        settings = dict(
+            opponent="tit_for_tat",
+            reward="deontological",
+            episodes=3,
+            rounds_per_episode=2,
+            games_per_update=2,
+            output_dir=tmp_path / name,
+            checkpoint_every=1,
+            progress=False,
+            model=ModelConfig(
+                name=str(tiny_llama_dir), device="cpu", dtype="float32", lora=LoRAConfig(r=2, alpha=4, dropout=0.0)
+            ),
+            # Two tokens: the tiny model's answers then differ in length, as real ones do.
+            generation=GenerationConfig(max_new_tokens=2),
+        )
+        settings.update(changes)
+        return TrainConfig(**settings)
+
+    return make

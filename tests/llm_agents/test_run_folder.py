@@ -17,7 +17,6 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from llm_agents.agent.config import GenerationConfig, LoRAConfig, ModelConfig
 from llm_agents.cli import main
 from llm_agents.training import TrainConfig, train
 from llm_agents.training.checkpoints import complete_checkpoints
@@ -34,25 +33,8 @@ def one_torch_thread():
 
 
 @pytest.fixture
-def tiny_run(tiny_llama_dir, tmp_path):
-    def make(name: str = "run", **changes) -> TrainConfig:
-        settings = dict(
-            reward="deontological",
-            episodes=3,
-            rounds_per_episode=2,
-            games_per_update=2,
-            output_dir=tmp_path / name,
-            checkpoint_every=1,
-            progress=False,
-            model=ModelConfig(
-                name=str(tiny_llama_dir), device="cpu", dtype="float32", lora=LoRAConfig(r=2, alpha=4, dropout=0.0)
-            ),
-            generation=GenerationConfig(max_new_tokens=2),
-        )
-        settings.update(changes)
-        return TrainConfig(**settings)
-
-    return make
+def tiny_run(make_config):
+    return make_config
 
 
 def write_yaml(path: Path, config: TrainConfig) -> Path:

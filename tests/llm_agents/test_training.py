@@ -14,7 +14,7 @@ import torch
 from peft import PeftModel
 from safetensors.torch import load_file
 
-from llm_agents.agent.config import GenerationConfig, LoRAConfig, ModelConfig
+from llm_agents.agent.config import GenerationConfig
 from llm_agents.ppo import PPOConfig
 from llm_agents.training import TrainConfig, config_from_dict, load_config, train
 from llm_agents.training import runner as runner_module
@@ -33,30 +33,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def make_config(tiny_llama_dir, tmp_path):
-    def make(name: str = "run", **changes) -> TrainConfig:
-        settings = dict(
-            opponent="tit_for_tat",
-            reward="deontological",
-            episodes=3,
-            rounds_per_episode=2,
-            games_per_update=2,
-            output_dir=tmp_path / name,
-            checkpoint_every=1,
-            progress=False,
-            model=ModelConfig(
-                name=str(tiny_llama_dir), device="cpu", dtype="float32", lora=LoRAConfig(r=2, alpha=4, dropout=0.0)
-            ),
-            # Two tokens: the tiny model's answers then differ in length, as real ones do.
-            generation=GenerationConfig(max_new_tokens=2),
-        )
-        settings.update(changes)
-        return TrainConfig(**settings)
-
-    return make
 
 
 def round_logs(path: Path) -> list:
