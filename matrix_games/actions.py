@@ -105,6 +105,8 @@ def validate_action(action: object, *, allow_illegal: bool, agent: str | None = 
     Integers and numpy integers are accepted (and integral numpy arrays of one element, as Gymnasium samples them);
     strings, booleans and non-integral numbers are not.
     """
+    if type(action) is int and 0 <= action <= 1 + allow_illegal:  # the common case, without the checks below
+        return action
     valid = (0, 1, 2) if allow_illegal else (0, 1)
     value = _as_index(action)
     if value is None or value not in valid:

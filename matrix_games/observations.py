@@ -6,6 +6,10 @@
   none=3 (no previous round; at reset with a random initial state these are the drawn moves). In a game of more than
   two players the second entry is how many of the others played C, ``MultiDiscrete([4, n + 1])`` for n players, with
   ``n`` meaning "no previous round".
+- ``"one_hot"``: the numeric observation as a flat ``Box(0, 1, (8,), float32)``: own previous move one-hot over
+  (C, D, illegal, none), then the other's (two players); with n players own move (4) then the number of other
+  contributors one-hot over 0..n-1 and "none" (n + 1), ``4 + n + 1`` floats. It is what default MLP encoders take
+  (RLlib's, SB3's ``MlpPolicy`` without ``Flatten``).
 - ``"dict"``: ``{"text": ..., "numeric": ...}``.
 
 The environments own the state; this module only turns it into observations, so every environment (and the
@@ -46,18 +50,41 @@ def observation_space(settings: GameSettings) -> spaces.Space:
         numeric = spaces.MultiDiscrete([4, settings.num_players + 1])
     if settings.observation_type == "text":
         return text
+    if settings.observation_type == "one_hot":
+        return spaces.Box(0.0, 1.0, shape=(int(numeric.nvec.sum()),), dtype=np.float32)
     return numeric if settings.observation_type == "numeric" else spaces.Dict({"text": text, "numeric": numeric})
+
+
+_PAIRS = [np.array([own, other], dtype=np.int64) for own in range(4) for other in range(4)]
 
 
 def numeric_observation(player: int, last_actions: Sequence[int]) -> np.ndarray:
     """The numeric observation of ``player`` given the codes of the last round's moves (3 = none)."""
     own = last_actions[player]
     if len(last_actions) == 2:
-        return np.array([own, last_actions[1 - player]], dtype=np.int64)
+        return _PAIRS[own * 4 + last_actions[1 - player]].copy()  # a copy: callers may write to it
     if own == NO_PREVIOUS_ACTION:
         return np.array([own, len(last_actions)], dtype=np.int64)
     others = sum(code == 0 for i, code in enumerate(last_actions) if i != player)
     return np.array([own, others], dtype=np.int64)
+
+
+_EYE = np.eye(4, dtype=np.float32)
+
+
+def one_hot_observation(player: int, last_actions: Sequence[int]) -> np.ndarray:
+    """The ``"one_hot"`` observation of ``player``: its numeric observation one-hot encoded, flat.
+
+    Example:
+        >>> one_hot_observation(0, (0, 3)).tolist()
+        [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    """
+    own, other = numeric_observation(player, last_actions)
+    if len(last_actions) == 2:
+        return np.concatenate((_EYE[own], _EYE[other]))
+    counts = np.zeros(len(last_actions) + 1, dtype=np.float32)
+    counts[other] = 1.0
+    return np.concatenate((_EYE[own], counts))
 
 
 def text_observation(

@@ -29,22 +29,23 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import gymnasium
-import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from matrix_games.actions import ILLEGAL, validate_action
 from matrix_games.games import Game
+from matrix_games.infos import numeric_infos
 from matrix_games.observations import (
     NO_PREVIOUS_ACTION,
     numeric_observation,
     observation_space,
+    one_hot_observation,
     text_observation,
 )
 from matrix_games.records import player_name
-from matrix_games.rounds import RoundOutcome, majority_move, play_round
-from matrix_games.seeding import spawn_rngs
+from matrix_games.rounds import RoundOutcome, play_round
+from matrix_games.seeding import LazyStreams
 from matrix_games.settings import GameSettings, settings_from
 from matrix_games.validation import check_choice
 
@@ -93,9 +94,10 @@ class IteratedMatrixGameEnv(ParallelEnv):
         self.round = 0
         self.previous_actions: tuple[int | None, ...] = (None,) * self.num_players
         self._last_actions: tuple[int, ...] = (NO_PREVIOUS_ACTION,) * self.num_players
-        self._last_outcome: RoundOutcome | None = None
-        self._last_intended: tuple[int, ...] | None = None
-        self._rngs: dict[str, np.random.Generator] = {}
+        self.last_outcomes: tuple[RoundOutcome, ...] | None = None
+        self.last_intended: tuple[int, ...] | None = None
+        self._streams = stream_names(self.num_players)
+        self._rngs = LazyStreams(None, *self._streams)
         self._observation_space = observation_space(self.settings)
         self._action_space = spaces.Discrete(3 if self.settings.allow_illegal else 2)
 
@@ -123,10 +125,10 @@ class IteratedMatrixGameEnv(ParallelEnv):
     ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         if seed is not None:
             self.np_random, _ = seeding.np_random(seed)
-        self._rngs = spawn_rngs(int(self.np_random.integers(2**63)), *stream_names(self.num_players))
+        self._rngs = LazyStreams(int(self.np_random.integers(2**63)), *self._streams)
         self.agents = list(self.possible_agents)
         self.round = 0
-        self._last_outcome = self._last_intended = None
+        self.last_outcomes = self.last_intended = None
         if self.settings.initial_state == "random":
             draws = self._rngs["initial_state"].integers(0, 2, size=self.num_players)
             self.previous_actions = tuple(int(d) for d in draws)
@@ -134,7 +136,7 @@ class IteratedMatrixGameEnv(ParallelEnv):
         else:
             self.previous_actions = (None,) * self.num_players
             self._last_actions = (NO_PREVIOUS_ACTION,) * self.num_players
-        infos = {agent: self._reset_info(player) for player, agent in enumerate(self.possible_agents)}
+        infos = dict(zip(self.possible_agents, numeric_infos(self.previous_actions, 0), strict=True))
         return self._observations(), infos
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
@@ -147,19 +149,22 @@ class IteratedMatrixGameEnv(ParallelEnv):
                 f"pass e.g. {{{example}}}."
             )
         allow = self.settings.allow_illegal
-        intended = tuple(validate_action(actions[a], allow_illegal=allow, agent=a) for a in self.possible_agents)
-        flips = self._rngs["noise"].random(self.num_players) < self.settings.noise
-        played = tuple(1 - a if flip and a != ILLEGAL else a for a, flip in zip(intended, flips, strict=True))
+        intended = tuple([validate_action(actions[a], allow_illegal=allow, agent=a) for a in self.possible_agents])
+        played = intended
+        if self.settings.noise > 0:  # no draw without noise: the noise stream is read by nothing else
+            flips = self._rngs["noise"].random(self.num_players) < self.settings.noise
+            played = tuple(1 - a if flip and a != ILLEGAL else a for a, flip in zip(intended, flips, strict=True))
         outcomes = play_round(
             self.settings.stage_game, played, self.previous_actions, illegal_reward=self.settings.illegal_reward
         )
         self.previous_actions = outcomes[0].state_after
         self._last_actions = played
-        self._last_outcome, self._last_intended = outcomes[0], intended
+        self.last_outcomes, self.last_intended = outcomes, intended
         self.round += 1
         terminated, truncated = self._episode_end()
         agents = self.possible_agents
-        infos = {agent: _round_info(outcomes[p], intended[p], self.round) for p, agent in enumerate(agents)}
+        per_player = numeric_infos(outcomes[0].previous_actions, self.round, outcomes, intended)
+        infos = dict(zip(agents, per_player, strict=True))
         observations = self._observations()
         rewards = {agent: outcomes[p].game_reward for p, agent in enumerate(agents)}
         terminations = dict.fromkeys(agents, terminated)
@@ -186,21 +191,23 @@ class IteratedMatrixGameEnv(ParallelEnv):
     def _frame(self) -> str:
         game = self.settings.stage_game
         total = "" if self.settings.num_rounds is None else f" of {self.settings.num_rounds}"
-        if self._last_outcome is None:
+        if self.last_outcomes is None:
             moves = ", ".join(
                 f"{a} {self._label(m)}" for a, m in zip(self.possible_agents, self.previous_actions, strict=True)
             )
             return f"{game.title}, before round 1{total}; previous moves: {moves}\n"
         lines = [f"{game.title}, round {self.round}{total}"]
         for player, agent in enumerate(self.possible_agents):
-            played, intended = self._last_actions[player], self._last_intended[player]  # type: ignore[index]
+            played, intended = self._last_actions[player], self.last_intended[player]  # type: ignore[index]
             flipped = f" (intended {self._label(intended)}, flipped by noise)" if played != intended else ""
-            reward = self._last_outcome.game_rewards[player]
+            reward = self.last_outcomes[0].game_rewards[player]
             lines.append(f"  {agent}: {self._label(played)}{flipped} -> {reward:g}")
         return "\n".join(lines) + "\n"
 
     def _observations(self) -> dict[str, Any]:
         kind = self.settings.observation_type
+        if kind == "one_hot":
+            return {a: one_hot_observation(p, self._last_actions) for p, a in enumerate(self.possible_agents)}
         observations = {}
         for player, agent in enumerate(self.possible_agents):
             numeric = numeric_observation(player, self._last_actions)
@@ -216,18 +223,6 @@ class IteratedMatrixGameEnv(ParallelEnv):
             )
             observations[agent] = text if kind == "text" else {"text": text, "numeric": numeric}
         return observations
-
-    def _reset_info(self, player: int) -> dict[str, Any]:
-        """The state the episode starts from, seen by ``player`` (the others' majority when there are several)."""
-        state = tuple(self.previous_actions)
-        others = [move for index, move in enumerate(state) if index != player]
-        opponent = others[0] if len(others) == 1 else majority_move(others)
-        return {
-            "round": 0,
-            "previous_action": state[player],
-            "opponent_previous_action": opponent,
-            "previous_actions": state,
-        }
 
     def _episode_end(self) -> tuple[bool, bool]:
         cap, continuation = self.settings.num_rounds, self.settings.continuation_probability
@@ -245,20 +240,3 @@ class IteratedMatrixGameEnv(ParallelEnv):
     def _check_agent(self, agent: str) -> None:
         if agent not in self.possible_agents:
             raise ValueError(f"Unknown agent {agent!r}: expected one of {self.possible_agents}.")
-
-
-def _round_info(outcome: RoundOutcome, intended: int, round_number: int) -> dict[str, Any]:
-    info = {
-        "action": outcome.action,
-        "intended_action": intended,
-        "opponent_action": outcome.opponent_action,
-        "previous_action": outcome.previous_action,
-        "opponent_previous_action": outcome.opponent_previous_action,
-        "previous_actions": outcome.previous_actions,
-        "game_reward": outcome.game_reward,
-        "round": round_number,
-        "outcome": outcome,
-    }
-    if outcome.num_players == 2:
-        info["opponent_game_reward"] = outcome.opponent_game_reward
-    return info

@@ -6,6 +6,9 @@
   single-agent view ``IteratedMatrixGameVsStrategy`` with the ``MoralReward`` wrapper applied
   (``single_agent_env.make_single_agent_env``). ``gymnasium.make("matrix_games:matrix_games/IPD-v0")`` works without
   importing first: Gymnasium imports the module named before the colon, which registers the ids.
+- ``gymnasium.make_vec("matrix_games/IPD-v0", num_envs=B, ...)``: the vectorised engine's ``MatrixGameVectorEnv``
+  (its default ``vectorization_mode``, ``"vector_entry_point"``; ``"sync"``/``"async"`` still step B single envs,
+  which is how text observations are vectorised).
 
 ``register_envs`` runs when ``matrix_games`` is imported; registering twice (e.g. after ``importlib.reload``) is a
 no-op. ``env_id`` and ``game_of`` are the one place that maps ids to games and back.
@@ -91,5 +94,8 @@ def register_envs() -> None:
             pettingzoo.register("aec", full_id, entry_point="matrix_games.registration:make_aec_env", kwargs=kwargs)
         if full_id not in gymnasium.registry:
             gymnasium.register(
-                id=full_id, entry_point="matrix_games.single_agent_env:make_single_agent_env", kwargs=kwargs
+                id=full_id,
+                entry_point="matrix_games.single_agent_env:make_single_agent_env",
+                vector_entry_point="matrix_games.vector.gym_env:MatrixGameVectorEnv",
+                kwargs=kwargs,
             )

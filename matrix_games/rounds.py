@@ -116,6 +116,8 @@ class RoundOutcome:
     @property
     def state_after(self) -> tuple[int | None, ...]:
         """Every player's state after this round: its last legal move."""
+        if ILLEGAL not in self.actions:
+            return self.actions
         return tuple(effective_action(a, p) for a, p in zip(self.actions, self.previous_actions, strict=True))
 
     def seen_by(self, player: int) -> RoundOutcome:
@@ -152,12 +154,15 @@ def play_round(
         previous_actions: Each player's state before the round (last legal move, or None).
         illegal_reward: The game reward of a player whose answer was illegal.
     """
-    actions = tuple(int(a) for a in actions)
+    actions = tuple(map(int, actions))
     previous = tuple(None if p is None else int(p) for p in previous_actions)
     if len(actions) != game.num_players or len(previous) != game.num_players:
         raise ValueError(
             f"{game.title} has {game.num_players} players, got {len(actions)} actions and {len(previous)} states."
         )
+    if ILLEGAL not in actions:  # the common case: every move counts as played
+        payoffs = tuple(map(float, game.round_payoffs(actions)))
+        return tuple(RoundOutcome(i, actions, previous, payoffs, payoffs) for i in range(len(actions)))
     effective = [effective_action(a, p) for a, p in zip(actions, previous, strict=True)]
     if any(move is None for move in effective):
         payoffs = (0.0,) * len(actions)

@@ -25,7 +25,7 @@ from matrix_games.validation import check_choice, check_finite, check_int, check
 InitialState = Literal["random", "none"]
 INITIAL_STATES: tuple[str, ...] = get_args(InitialState)
 
-ObservationType = Literal["dict", "text", "numeric"]
+ObservationType = Literal["dict", "text", "numeric", "one_hot"]
 OBSERVATION_TYPES: tuple[str, ...] = get_args(ObservationType)
 
 
@@ -39,7 +39,8 @@ class GameSettings:
         num_rounds: Rounds per episode (the paper's 5); with ``continuation_probability``, the cap (None: no cap).
         initial_state: ``"random"`` (a random previous round for every player, as in the paper) or ``"none"`` (no
             history: a classic first round).
-        observation_type: ``"dict"`` (``text`` and ``numeric``), ``"text"`` or ``"numeric"``.
+        observation_type: ``"dict"`` (``text`` and ``numeric``), ``"text"``, ``"numeric"`` or ``"one_hot"`` (the
+            numeric one as a flat float Box, for default MLP encoders); see ``observations.py``.
         action_labels: The (C, D) labels shown in the text.
         prompt: The text variant, one of ``text.PROMPT_KINDS`` (default: the paper's training prompt).
         noise: Probability that a chosen legal action is flipped.

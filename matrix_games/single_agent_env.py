@@ -28,6 +28,7 @@ import gymnasium
 import numpy as np
 
 from matrix_games.games import Game
+from matrix_games.infos import reset_info, round_info
 from matrix_games.parallel_env import RENDER_MODES, IteratedMatrixGameEnv
 from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, RewardFn
 from matrix_games.rounds import History
@@ -105,14 +106,14 @@ class IteratedMatrixGameVsStrategy(gymnasium.Env):
         else:
             children = np.random.SeedSequence(strategy_seed).spawn(len(self.opponents))
             self._strategy_rngs = [np.random.default_rng(child) for child in children]
-        observations, infos = self.group_env.reset(seed=int(self.np_random.integers(2**63)))
+        observations, _ = self.group_env.reset(seed=int(self.np_random.integers(2**63)))
         for strategy in self.opponents:
             strategy.reset()
         start = self.group_env.previous_actions
         rounds = [] if any(move is None for move in start) else [start]
         self.histories = [History.of_player(player, rounds) for player in range(1, len(start))]
         names = [strategy.name for strategy in self.opponents]
-        return observations[LEARNER], {**infos[LEARNER], "opponent": names[0] if len(names) == 1 else names}
+        return observations[LEARNER], {**reset_info(start, 0), "opponent": names[0] if len(names) == 1 else names}
 
     def step(self, action):
         actions = {LEARNER: action}
@@ -120,14 +121,17 @@ class IteratedMatrixGameVsStrategy(gymnasium.Env):
             zip(self.opponents, self.histories, self._strategy_rngs, strict=True), start=1
         ):
             actions[self.group_env.possible_agents[index]] = strategy.act(history, rng)
-        observations, rewards, terminations, truncations, infos = self.group_env.step(actions)
-        state = infos[LEARNER]["outcome"].state_after
+        env = self.group_env
+        observations, rewards, terminations, truncations, _ = env.step(actions)
+        outcome = env.last_outcomes[0]  # type: ignore[index]
+        state = outcome.state_after
         if all(move is not None for move in state):
             self.histories = [
                 history.append_round(state[player], tuple(m for i, m in enumerate(state) if i != player))
                 for player, history in enumerate(self.histories, start=1)
             ]
-        return observations[LEARNER], rewards[LEARNER], terminations[LEARNER], truncations[LEARNER], infos[LEARNER]
+        info = round_info(outcome, env.last_intended[0], env.round)  # type: ignore[index]
+        return observations[LEARNER], rewards[LEARNER], terminations[LEARNER], truncations[LEARNER], info
 
     def render(self) -> str | None:
         return self.group_env.render()

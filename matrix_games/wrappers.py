@@ -1,7 +1,8 @@
 """Moral reward wrappers: replace the game payoff by a reward from ``matrix_games.rewards``, fixed or switched by
 episode.
 
-The environments publish each player's ``RoundOutcome`` in ``info["outcome"]``; a wrapper reads it, computes the
+The Gymnasium view publishes the learner's ``RoundOutcome`` in ``info["outcome"]``, the PettingZoo env every
+player's in ``env.last_outcomes`` (its infos hold numbers only, ``infos.py``); a wrapper reads it, computes the
 reward, and returns it in place of the game payoff. The game payoff stays in ``info["game_reward"]`` and the new
 reward is also written to ``info["moral_reward"]`` (with ``info["reward_name"]``), so logs see both.
 
@@ -30,6 +31,7 @@ from matrix_games.rewards import (
     as_schedule,
     make_reward_fn,
 )
+from matrix_games.rounds import RoundOutcome
 
 
 class EpisodeRewards:
@@ -82,7 +84,11 @@ class EpisodeRewards:
                 f"info has no 'outcome' (keys: {sorted(info)}); moral rewards need a matrix_games environment, "
                 "whose step() infos carry the RoundOutcome."
             )
-        reward = float(self._fn(info["outcome"]))
+        return self.of_outcome(info["outcome"], info)
+
+    def of_outcome(self, outcome: RoundOutcome, info: dict[str, Any]) -> float:
+        """The reward of ``outcome``, also written to ``info`` (``moral_reward``, ``reward_name``)."""
+        reward = float(self._fn(outcome))
         info["moral_reward"] = reward
         info["reward_name"] = self.name
         return reward
@@ -144,7 +150,7 @@ class MoralReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
 
 class MoralRewardParallel(BaseParallelWrapper):
-    """PettingZoo parallel: each player's reward becomes ``reward(infos[agent]["outcome"])``.
+    """PettingZoo parallel: each player's reward becomes ``reward`` of its ``RoundOutcome`` (``env.last_outcomes``).
 
     Arguments as ``MoralReward``; both players use the same reward (wrap twice-built envs for mixed settings).
     """
@@ -172,5 +178,9 @@ class MoralRewardParallel(BaseParallelWrapper):
 
     def step(self, actions):
         observations, rewards, terminations, truncations, infos = self.env.step(actions)
-        rewards = {agent: self.rewards(infos[agent]) for agent in rewards}
+        outcomes = self.env.unwrapped.last_outcomes
+        agents = self.env.unwrapped.possible_agents
+        for player, agent in enumerate(agents):
+            if agent in rewards:
+                rewards[agent] = self.rewards.of_outcome(outcomes[player], infos[agent])
         return observations, rewards, terminations, truncations, infos

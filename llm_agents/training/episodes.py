@@ -23,7 +23,7 @@ import torch
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord
 from llm_agents.training.config import TrainConfig
 from matrix_games.parallel_env import IteratedMatrixGameEnv
-from matrix_games.records import RoundLog
+from matrix_games.records import RoundLog, player_index
 from matrix_games.rewards import RewardFn, make_reward_fn
 from matrix_games.rounds import RoundOutcome
 from matrix_games.settings import GameSettings
@@ -96,8 +96,9 @@ class GameTable:
         """Play one round of game ``game``; return the next observations and each learner's ``RoundOutcome``."""
         env = self.envs[game]
         if self.against_llm:
-            observations, _, _, _, infos = env.step(dict(actions))
-            return observations, {player: infos[player]["outcome"] for player in self.players}
+            observations, *_ = env.step(dict(actions))
+            outcomes = env.unwrapped.last_outcomes
+            return observations, {player: outcomes[player_index(player)] for player in self.players}
         observation, _, _, _, info = env.step(actions["player_0"])
         return {"player_0": observation}, {"player_0": info["outcome"]}
 

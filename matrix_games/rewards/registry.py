@@ -109,6 +109,11 @@ def reward_names() -> tuple[str, ...]:
     return (*BUILTIN, *_REGISTERED)
 
 
+def registered_reward(name: str) -> RewardFn:
+    """The function registered as ``name`` by ``register_reward`` (a KeyError if there is none)."""
+    return _REGISTERED[name]
+
+
 def parse_reward(text: str) -> tuple[tuple[float, str], ...]:
     """The ``(weight, name)`` terms of a reward name: ``"0.5*game+utilitarian"`` -> ``((0.5, "game"), (1.0,
     "utilitarian"))``; an unknown name raises with the closest known one."""

@@ -123,7 +123,7 @@ def test_episode_lifecycle_and_infos():
     assert env.agents == []
     info = infos["player_1"]
     assert (info["action"], info["opponent_action"], info["game_reward"], info["opponent_game_reward"]) == (1, 0, 4, 0)
-    assert info["opponent_previous_action"] == 0 and info["outcome"].payoff == 4.0
+    assert info["opponent_previous_action"] == 0 and env.last_outcomes[1].payoff == 4.0
     with pytest.raises(ValueError, match="finished episode"):
         env.step({"player_0": 0, "player_1": 0})
 
@@ -159,7 +159,7 @@ def test_no_history_start():
     observations, infos = env.reset(seed=0)
     assert list(observations["player_0"]["numeric"]) == [3, 3]
     assert FIRST_ROUND_SENTENCE in observations["player_0"]["text"]
-    assert infos["player_0"]["previous_action"] is None
+    assert infos["player_0"]["previous_action"] == 3  # numeric infos code "none" as 3
     observations, rewards, *_ = env.step({"player_0": 2, "player_1": 1})
     # player_0 answered illegally with no legal move before: -6 for it, 0 for the opponent (nothing to play against).
     assert rewards == {"player_0": -6.0, "player_1": 0.0}
@@ -337,10 +337,18 @@ def test_unknown_ids_raise_the_libraries_errors():
         pettingzoo.make("parallel", "matrix_games/Poker-v0")
 
 
-def test_info_outcome_is_a_round_outcome():
-    env = IteratedMatrixGameEnv(observation_type="numeric")
-    env.reset(seed=0)
+def test_last_outcomes_are_round_outcomes_and_infos_hold_numbers_only():
+    env = IteratedMatrixGameEnv(observation_type="numeric", initial_state="none")
+    assert env.last_outcomes is None
+    _, reset_infos = env.reset(seed=0)
     infos = env.step({"player_0": 1, "player_1": 0})[4]
-    outcome = infos["player_0"]["outcome"]
+    outcome = env.last_outcomes[0]
     assert outcome.game_reward == infos["player_0"]["game_reward"] == 4.0
     assert dataclasses.asdict(outcome)["game_rewards"] == (4.0, 0.0)
+    # same keys at reset and step, every value a number or a tuple of numbers (what TorchRL's wrapper needs)
+    for agent in BOTH:
+        assert set(reset_infos[agent]) == set(infos[agent])
+        for value in (*reset_infos[agent].values(), *infos[agent].values()):
+            assert isinstance(value, (int, float)) or all(isinstance(v, int) for v in value)
+    assert reset_infos["player_0"]["previous_actions"] == (3, 3) and infos["player_0"]["previous_actions"] == (3, 3)
+    assert env.reset(seed=0)[1] == reset_infos

@@ -1,0 +1,115 @@
+"""The ``info`` dicts of the environments: one owner of what each key holds, at reset and at every step.
+
+Two forms, because two kinds of client read them:
+
+- **numbers** (``numeric_info``), the PettingZoo envs' infos: the same keys at reset and at every step, each an int
+  or a float (or a tuple of ints), so tensor-based wrappers (TorchRL's ``PettingZooWrapper`` builds its info spec
+  from the reset infos and writes every step info into it) hold them. Moves are coded as in the numeric observation:
+  C=0, D=1, illegal=2, none=3 (no previous round; at reset no action yet).
+- **rich** (``reset_info``, ``round_info``), the Gymnasium single-agent view's infos: ``None`` for "no move yet" and
+  the whole ``RoundOutcome`` under ``"outcome"``, which the moral rewards, the LLM agents and our examples read.
+
+The PettingZoo env keeps the last round's ``RoundOutcome`` of every player in ``env.last_outcomes`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from matrix_games.rounds import RoundOutcome, majority_move
+
+NONE_CODE = 3
+"""The code of "no move" in numeric infos (as ``observations.NO_PREVIOUS_ACTION``)."""
+
+
+def _code(move: int | None) -> int:
+    return NONE_CODE if move is None else int(move)
+
+
+def _opponent_state(state: Sequence[int | None], player: int) -> int | None:
+    others = [move for index, move in enumerate(state) if index != player]
+    return others[0] if len(others) == 1 else majority_move(others)
+
+
+def reset_info(state: Sequence[int | None], player: int) -> dict[str, Any]:
+    """The rich reset info of ``player``: the state the episode starts from (the others' majority when several)."""
+    return {
+        "round": 0,
+        "previous_action": state[player],
+        "opponent_previous_action": _opponent_state(state, player),
+        "previous_actions": tuple(state),
+    }
+
+
+def round_info(outcome: RoundOutcome, intended: int, round_number: int) -> dict[str, Any]:
+    """The rich step info of one player: the round from its point of view, with the ``RoundOutcome`` itself."""
+    info = {
+        "action": outcome.action,
+        "intended_action": intended,
+        "opponent_action": outcome.opponent_action,
+        "previous_action": outcome.previous_action,
+        "opponent_previous_action": outcome.opponent_previous_action,
+        "previous_actions": outcome.previous_actions,
+        "game_reward": outcome.game_reward,
+        "round": round_number,
+        "outcome": outcome,
+    }
+    if outcome.num_players == 2:
+        info["opponent_game_reward"] = outcome.opponent_game_reward
+    return info
+
+
+def numeric_infos(
+    state: Sequence[int | None],
+    round_number: int,
+    outcomes: Sequence[RoundOutcome] | None = None,
+    intended: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The numbers-only info of every player, in player order: at reset (``outcomes`` None, ``state`` the start) or
+    after a round (``outcomes`` every player's, ``intended`` the moves before noise); the same keys in both.
+
+    Example:
+        >>> info = numeric_infos((0, None), 0)[0]
+        >>> sorted(info)[:3], info["opponent_previous_action"]
+        (['action', 'game_reward', 'intended_action'], 3)
+    """
+    if outcomes is None:
+        previous, rewards = tuple(state), (0.0,) * len(state)
+        actions = chosen = (NONE_CODE,) * len(state)
+    else:
+        first = outcomes[0]
+        previous, rewards, actions = first.previous_actions, first.game_rewards, first.actions
+        chosen = actions if intended is None else intended
+    codes = tuple(NONE_CODE if move is None else move for move in previous)
+    if len(codes) == 2:  # the common case, written out: it runs every step of every 2x2 game
+        return [
+            {
+                "round": round_number,
+                "action": actions[p],
+                "intended_action": chosen[p],
+                "opponent_action": actions[1 - p],
+                "previous_action": codes[p],
+                "opponent_previous_action": codes[1 - p],
+                "previous_actions": codes,
+                "game_reward": rewards[p],
+                "opponent_game_reward": rewards[1 - p],
+            }
+            for p in (0, 1)
+        ]
+    infos = []
+    for p in range(len(codes)):
+        others = [move for index, move in enumerate(actions) if index != p]
+        infos.append(
+            {
+                "round": round_number,
+                "action": actions[p],
+                "intended_action": chosen[p],
+                "opponent_action": _code(None if outcomes is None else majority_move(others)),
+                "previous_action": codes[p],
+                "opponent_previous_action": _code(_opponent_state(previous, p)),
+                "previous_actions": codes,
+                "game_reward": rewards[p],
+            }
+        )
+    return infos
