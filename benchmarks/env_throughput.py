@@ -5,7 +5,8 @@ Usage::
     python benchmarks/env_throughput.py [--seconds 2] [--players 8] [--sizes 1,64,4096,65536]
 
 Single envs play 5-round episodes with uniformly random actions, resets included (one seeded reset per five steps),
-as PettingZoo's ``rps_v2`` (``max_cycles=5``) does beside them; a step is one call of ``step`` whatever the number of
+as PettingZoo's ``rps_v2`` (``max_cycles=5``) does beside them; each line is the best of five slices of
+``--seconds`` (the least disturbed by other processes); a step is one call of ``step`` whatever the number of
 players. Axelrod's ``Match`` (tit-for-tat against a random player, 1000 turns per match) counts rounds. The
 vectorised engine (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) plays the IPD against
 tit-for-tat with B games at once, with the game reward and with the deontological one, and counts rounds (B per
@@ -30,12 +31,19 @@ from matrix_games.parallel_env import IteratedMatrixGameEnv
 
 
 def parallel_episode(env) -> Callable[[np.random.Generator], int]:
-    """One 5-round episode of a PettingZoo parallel env with random actions; returns the steps played."""
+    """One 5-round episode of a PettingZoo parallel env with random actions (drawn beforehand, so the time is the
+    env's); returns the steps played."""
+    draws = np.random.default_rng(1)
+    episodes = [
+        [{agent: int(draws.integers(env.action_space(agent).n)) for agent in env.possible_agents} for _ in range(5)]
+        for _ in range(256)
+    ]
+    counter = iter(range(2**62))
 
     def episode(rng: np.random.Generator) -> int:
         env.reset(seed=int(rng.integers(2**31)))
-        for _ in range(5):
-            env.step({agent: int(rng.integers(env.action_space(agent).n)) for agent in env.agents})
+        for actions in episodes[next(counter) % 256]:
+            env.step(actions)
         return 5
 
     return episode
@@ -79,13 +87,18 @@ def vector_steps(num_envs: int, reward: str) -> tuple[Callable[[np.random.Genera
     return steps, env
 
 
-def rate(work: Callable[[np.random.Generator], int], seconds: float) -> float:
+def rate(work: Callable[[np.random.Generator], int], seconds: float, repeats: int = 5) -> float:
+    """The best of ``repeats`` measurements of ``seconds / repeats`` each (work per second): the best is the least
+    disturbed by other processes, as ``timeit`` advises."""
     rng = np.random.default_rng(0)
     work(rng)  # warm-up
-    done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        done += work(rng)
-    return done / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(repeats):
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / repeats:
+            done += work(rng)
+        best = max(best, done / (time.perf_counter() - start))
+    return best
 
 
 def step_memory(env) -> float:

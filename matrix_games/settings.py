@@ -141,7 +141,9 @@ def settings_from(game: str | Game | GameSettings, changes: dict[str, Any]) -> G
     unknown = sorted(set(changes) - set(GameSettings.field_names()))
     if unknown:
         raise TypeError(
-            f"Unknown environment argument(s) {unknown}. The game settings are {list(GameSettings.field_names())}."
+            f"got an unexpected keyword argument {unknown[0]!r} (Python's wording, which wrappers such as TorchRL's "
+            f"GymEnv look for): unknown environment argument(s) {unknown}. The game settings are "
+            f"{list(GameSettings.field_names())}."
         )
     if isinstance(game, GameSettings):
         return game.replace(**changes) if changes else game

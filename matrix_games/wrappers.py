@@ -86,11 +86,12 @@ class EpisodeRewards:
             )
         return self.of_outcome(info["outcome"], info)
 
-    def of_outcome(self, outcome: RoundOutcome, info: dict[str, Any]) -> float:
-        """The reward of ``outcome``, also written to ``info`` (``moral_reward``, ``reward_name``)."""
+    def of_outcome(self, outcome: RoundOutcome, info: dict[str, Any], *, name: bool = True) -> float:
+        """The reward of ``outcome``, also written to ``info`` (``moral_reward``, and ``reward_name`` if ``name``)."""
         reward = float(self._fn(outcome))
         info["moral_reward"] = reward
-        info["reward_name"] = self.name
+        if name:
+            info["reward_name"] = self.name
         return reward
 
     def _make(self, name: str) -> RewardFn:
@@ -152,6 +153,9 @@ class MoralReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 class MoralRewardParallel(BaseParallelWrapper):
     """PettingZoo parallel: each player's reward becomes ``reward`` of its ``RoundOutcome`` (``env.last_outcomes``).
 
+    Its infos stay numbers with the same keys at reset and step (``moral_reward`` added to both, 0.0 at reset); the
+    reward's name is ``wrapper.rewards.name``.
+
     Arguments as ``MoralReward``; both players use the same reward (wrap twice-built envs for mixed settings).
     """
 
@@ -174,7 +178,8 @@ class MoralRewardParallel(BaseParallelWrapper):
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         self.rewards.start_episode()
-        return self.env.reset(seed=seed, options=options)
+        observations, infos = self.env.reset(seed=seed, options=options)
+        return observations, {agent: {**info, "moral_reward": 0.0} for agent, info in infos.items()}
 
     def step(self, actions):
         observations, rewards, terminations, truncations, infos = self.env.step(actions)
@@ -182,5 +187,5 @@ class MoralRewardParallel(BaseParallelWrapper):
         agents = self.env.unwrapped.possible_agents
         for player, agent in enumerate(agents):
             if agent in rewards:
-                rewards[agent] = self.rewards.of_outcome(outcomes[player], infos[agent])
+                rewards[agent] = self.rewards.of_outcome(outcomes[player], infos[agent], name=False)
         return observations, rewards, terminations, truncations, infos
