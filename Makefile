@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 # A CPU build of torch; override with e.g. `make install TORCH_SPEC='torch>=2.4'` on a GPU machine.
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= llm,dev,docs,rl,bench
+EXTRAS ?= llm,dev,docs,rl,bench,grid
 BIN := $(VENV)/bin
 
 .PHONY: install test demo lint docs install-check ci clean

@@ -6,6 +6,7 @@ Examples::
     llm-agents train --config configs/demo.yaml
     llm-agents evaluate --adapter runs/demo --out runs/eval_demo
     llm-agents report runs/eval_* --out runs/report
+    llm-agents grid configs/grids/reproduce_cpu.yaml
 
 Building the parser imports no torch, so ``llm-agents --help`` answers at once; a command loads what it needs when
 it runs. A bad argument value prints the error and exits with status 2.
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 from llm_agents.agent.cli import add_play_parser
 from llm_agents.evaluation.cli import add_evaluate_parser
+from llm_agents.grid.cli import add_grid_parser
 from llm_agents.reporting.cli import add_report_parser
 from llm_agents.training.cli import add_train_parser
 
@@ -27,6 +29,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], object]] = [
     add_train_parser,
     add_evaluate_parser,
     add_report_parser,
+    add_grid_parser,
 ]
 """One function per subcommand, each adding its parser; append to add a subcommand."""
 

@@ -67,3 +67,13 @@ def test_compare_to_paper_prints_the_reports_numbers_next_to_the_papers(tmp_path
         check=False,
     )
     assert missing.returncode == 2 and "llm-agents report" in missing.stderr and "missing.json" in missing.stderr
+
+
+def test_the_reproduction_grid_trains_the_models_of_models_sh():
+    from llm_agents.grid import load_grid
+
+    grid = load_grid(REPRODUCE.parents[1] / "configs" / "grids" / "reproduce_cpu.yaml")
+    trained = {(trial.name.split("/")[0], trial.values["reward"]) for trial in grid.trials}
+    assert trained == {(name, reward) for name, reward, _ in reproduction_models()[1:]}
+    assert sorted({trial.values["seed"] for trial in grid.trials}) == [1, 2, 3]
+    assert all(trial.train_dir.parts[-3:-1] == ("train", trial.name.split("/")[0]) for trial in grid.trials)

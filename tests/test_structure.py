@@ -18,6 +18,7 @@ ALLOWED = {
     "training": {"agent", "ppo", "sequences"},
     "evaluation": {"agent", "training", "sequences"},
     "reporting": {"evaluation", "training"},
+    "grid": {"training", "evaluation", "reporting"},
 }
 """The ``llm_agents`` layers each one may import (besides itself, ``lazy`` and ``matrix_games``)."""
 

@@ -1,4 +1,5 @@
-# The reproduction's models (sourced by run_all.sh, one_model.sh and transfer.sh).
+# The reproduction's models (sourced by one_model.sh and transfer.sh; configs/grids/reproduce_cpu.yaml has the same
+# rewards, tests/test_reproduce_scripts.py keeps them equal).
 # MODELS: name and training reward (or schedule) of each fine-tuned configuration of the paper's Fig. 4;
 # "no fine-tuning" is the base model, evaluated without training.
 MODELS=(

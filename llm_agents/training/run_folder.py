@@ -91,6 +91,33 @@ def _finite(record: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
 
 
+@contextlib.contextmanager
+def folder_lock(root: Path, lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive OS lock (``flock``) on ``lock_file`` for the block, writing the holder's pid and host into
+    it; raise ``RunFolderLocked`` naming the holder if another process has it. The lock dies with its process."""
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_file, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunFolderLocked(
+                f"{root} is in use by {holder}; wait for it to finish, or choose another output_dir."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(f"process {os.getpid()} on {socket.gethostname()} (since {started})\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock
+
+
 class RunFolder:
     """The paths of one run folder (see the module doc)."""
 
@@ -115,30 +142,9 @@ class RunFolder:
     def holds_a_run(self) -> bool:
         return self.config.exists() or self.rounds.exists()
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> contextlib.AbstractContextManager[None]:
         """Hold the folder's exclusive lock for the block; raise ``RunFolderLocked`` naming the holder if taken."""
-        import fcntl
-
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.lock_file, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
-        try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise RunFolderLocked(
-                    f"{self.root} is in use by {holder}; wait for it to finish, or choose another output_dir."
-                ) from None
-            handle.seek(0)
-            handle.truncate()
-            started = time.strftime("%Y-%m-%d %H:%M:%S")
-            handle.write(f"process {os.getpid()} on {socket.gethostname()} (since {started})\n")
-            handle.flush()
-            yield
-        finally:
-            handle.close()  # closing releases the lock
+        return folder_lock(self.root, self.lock_file)
 
     def clear(self) -> None:
         """Remove the files and folders a run writes (``RUN_FILES``, ``RUN_FOLDERS``), nothing else."""

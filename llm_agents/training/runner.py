@@ -33,7 +33,7 @@ from llm_agents.training.episodes import GameTable, play_episode, reward_functio
 from llm_agents.training.resume import prepare_folder, restore
 from llm_agents.training.run_folder import JsonlLog, RunFolder
 from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
-from llm_agents.training.trackers import ProgressBar, make_tracker
+from llm_agents.training.trackers import ProgressBar, Tracker, Trackers, make_tracker
 from matrix_games.seeding import spawn_rngs
 
 
@@ -82,6 +82,7 @@ def train(
     *,
     model: torch.nn.Module | None = None,
     tokenizer: PreTrainedTokenizerBase | None = None,
+    observer: Tracker | None = None,
 ) -> TrainResult:
     """Fine-tune LoRA adapter(s) with PPO as ``config`` says and write the run folder.
 
@@ -89,6 +90,7 @@ def train(
         config: The run.
         model: A base model already loaded (no adapters yet); by default ``config.model`` is loaded.
         tokenizer: Its tokenizer (required with ``model``).
+        observer: A ``Tracker`` that also receives every logged value (a grid's progress lines use it).
 
     Example:
         >>> config = TrainConfig(reward="deontological", episodes=50, output_dir=Path("runs/de"))
@@ -106,7 +108,7 @@ def train(
         learners = _build_learners(model, tokenizer, config)  # type: ignore[arg-type]
         start = restore(checkpoint, learners.trainers, learners.agents, config)
         save_config(config, folder.config)
-        _run_episodes(folder, learners, config, start)
+        _run_episodes(folder, learners, config, start, observer)
         return _finish(folder, learners, config, started)
 
 
@@ -141,10 +143,14 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
     return Learners(peft_model, trainers, agents)
 
 
-def _run_episodes(folder: RunFolder, learners: Learners, config: TrainConfig, start: int) -> None:
+def _run_episodes(
+    folder: RunFolder, learners: Learners, config: TrainConfig, start: int, observer: Tracker | None = None
+) -> None:
     """Episodes ``start`` to the end: play, log, one PPO step per learner, checkpoint when due."""
     rounds_log, ppo_log = JsonlLog(folder.rounds), JsonlLog(folder.ppo)
     tracker = make_tracker(config.tracker, folder.root, config_to_dict(config), resume=start > 0)
+    if observer is not None:
+        tracker = Trackers(tracker, observer)
     progress = ProgressBar(config.learners, config.num_episodes, start, enabled=config.progress)
     table, rewards, schedule = GameTable.for_run(config), reward_functions(config), config.schedule
     try:

@@ -65,6 +65,21 @@ class WandbTracker(Tracker):
         self._run.finish()
 
 
+class Trackers(Tracker):
+    """Several trackers as one: each gets every value."""
+
+    def __init__(self, *trackers: Tracker) -> None:
+        self.trackers = trackers
+
+    def log(self, values: dict[str, float], step: int) -> None:
+        for tracker in self.trackers:
+            tracker.log(values, step)
+
+    def close(self) -> None:
+        for tracker in self.trackers:
+            tracker.close()
+
+
 def make_tracker(name: str, run_dir: Path, config: dict[str, Any], *, resume: bool = False) -> Tracker:
     """The tracker called ``name`` ("none", "tensorboard" or "wandb")."""
     if name == "none":

@@ -1,0 +1,244 @@
+"""A grid file: the training runs of a study as the cartesian product of a few settings, read and checked in full.
+
+```yaml
+base: configs/reproduce/cpu.yaml      # a training config file, or an inline mapping of its settings
+output_dir: runs/grid
+axes:                                 # training settings (dotted keys allowed), each a list, or {name: value}
+  reward: {game: game, utilitarian: utilitarian, game_then_utilitarian: "game:10,utilitarian:10"}
+  seed: [1, 2, 3]
+resources: {cpus_per_trial: 1, gpus_per_trial: 0}
+max_concurrent: 2
+max_failures: 2
+evaluate: {labels: "C,D", other-prompts: none, policy-seed: "{seed}"}   # llm-agents evaluate's flags
+report: true                          # or {include: [more run folders or globs]}
+```
+
+An axis called ``base`` takes config files (the paper's presets). Each trial trains in
+``output_dir/train/NAME/seedS`` and is evaluated in ``output_dir/eval/NAME/seedS``: NAME joins the names of its
+values on the other axes (a list value's name is the value, made safe for a path). Every trial's config is built and
+checked when the file is read, so a bad value stops the grid before anything runs, with one line naming the field.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_agents.training.config_io import apply_overrides, config_from_dict, config_to_dict, read_yaml
+
+FIELDS = ("base", "output_dir", "axes", "resources", "max_concurrent", "max_failures", "evaluate", "report")
+RESOURCES = ("cpus_per_trial", "gpus_per_trial")
+
+
+class GridFileError(ValueError):
+    """A grid file that cannot run; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One training run of a grid (and its evaluation).
+
+    Attributes:
+        name: ``NAME/seedS`` (or ``NAME``), the folder below ``train/`` and ``eval/``.
+        values: The trial's value on each axis, by axis.
+        config: The full training config as a mapping, ``output_dir`` the trial's folder (what ``config.yaml`` holds).
+        train_dir: Its run folder.
+        eval_dir: Its evaluation folder (used when the grid evaluates).
+        evaluate_args: ``llm-agents evaluate`` arguments after ``--adapter RUN`` (empty: no evaluation).
+    """
+
+    name: str
+    values: dict[str, Any]
+    config: dict[str, Any]
+    train_dir: Path
+    eval_dir: Path
+    evaluate_args: tuple[str, ...] = ()
+
+    @property
+    def episodes(self) -> int:
+        return config_from_dict(self.config).num_episodes
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A checked grid file (see the module docstring)."""
+
+    path: Path
+    output_dir: Path
+    trials: tuple[Trial, ...]
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    max_concurrent: int = 1
+    max_failures: int = 0
+    report: bool = False
+    report_include: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def load_grid(path: str | Path, overrides: dict[str, Any] | None = None) -> GridSpec:
+    """Read and check the grid file ``path``; a ``GridFileError`` names what is wrong.
+
+    ``overrides`` (dotted keys, as ``llm-agents train --set``) change every trial's base config; the axes still win.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"grid file {path} does not exist.")
+    data = read_yaml(path)
+    where = f"grid file {path}"
+    if not isinstance(data, dict):
+        raise GridFileError(f"{where}: expected a mapping of {list(FIELDS)}, got {type(data).__name__}.")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise GridFileError(f"{where}: unknown field {unknown[0]!r}; a grid file has {list(FIELDS)}.")
+    output_dir = Path(data.get("output_dir") or "runs/grid").resolve()
+    axes = _axes(data.get("axes"), where)
+    resources = data.get("resources") or {}
+    bad = sorted(set(resources) - set(RESOURCES)) if isinstance(resources, dict) else ["(not a mapping)"]
+    if bad:
+        raise GridFileError(f"{where}: resources has no {bad[0]!r}; give {list(RESOURCES)}.")
+    cpus = _number(resources.get("cpus_per_trial", 1), f"{where}: resources.cpus_per_trial", positive=True)
+    gpus = _number(resources.get("gpus_per_trial", 0), f"{where}: resources.gpus_per_trial", positive=False)
+    evaluate = data.get("evaluate")
+    trials = tuple(_trials(data.get("base"), axes, output_dir, evaluate, path, where, overrides or {}))
+    report = data.get("report", False)
+    include: tuple[Path, ...] = ()
+    if isinstance(report, dict):
+        include = tuple(Path(p) for pattern in report.get("include", []) for p in sorted(glob.glob(str(pattern))))
+        report = True
+    return GridSpec(
+        path=path,
+        output_dir=output_dir,
+        trials=trials,
+        cpus_per_trial=cpus,
+        gpus_per_trial=gpus,
+        max_concurrent=int(_number(data.get("max_concurrent", 1), f"{where}: max_concurrent", positive=True)),
+        max_failures=int(_number(data.get("max_failures", 0), f"{where}: max_failures", positive=False)),
+        report=bool(report),
+        report_include=include,
+    )
+
+
+def _axes(axes: Any, where: str) -> dict[str, dict[str, Any]]:
+    """Each axis as {name: value}, in file order."""
+    if not isinstance(axes, dict) or not axes:
+        raise GridFileError(f"{where}: axes must map training settings to lists of values, e.g. seed: [1, 2, 3].")
+    out = {}
+    for key, values in axes.items():
+        if key == "output_dir":
+            raise GridFileError(f"{where}: axes.output_dir: the grid names each trial's folder; remove this axis.")
+        if isinstance(values, dict):
+            named = {str(name): value for name, value in values.items()}
+        elif isinstance(values, list):
+            named = {_slug(value): value for value in values}
+        else:
+            raise GridFileError(f"{where}: axes.{key} must be a list of values or a mapping of names to values.")
+        if not named:
+            raise GridFileError(f"{where}: axes.{key} is empty; give at least one value.")
+        out[str(key)] = named
+    return out
+
+
+def _trials(
+    base: Any,
+    axes: dict[str, dict[str, Any]],
+    output_dir: Path,
+    evaluate: Any,
+    path: Path,
+    where: str,
+    changes: dict[str, Any],
+):
+    keys = list(axes)
+    for combination in itertools.product(*(axes[key].items() for key in keys)):
+        values = {key: value for key, (_, value) in zip(keys, combination, strict=True)}
+        names = [name for key, (name, _) in zip(keys, combination, strict=True) if key != "seed"]
+        base_value = values.pop("base", base)
+        settings = (
+            apply_overrides(_base(base_value, path, where), changes) if changes else _base(base_value, path, where)
+        )
+        overrides = dict(values)
+        name = "_".join(names) or "run"
+        if "seed" in values:
+            name = f"{name}/seed{values['seed']}"
+        train_dir, eval_dir = output_dir / "train" / name, output_dir / "eval" / name
+        overrides.update(output_dir=str(train_dir), resume=False, overwrite=False, progress=False)
+        try:
+            config = config_from_dict(apply_overrides(settings, overrides))
+        except ValueError as error:
+            culprit = _culprit(settings, overrides, list(values))
+            raise GridFileError(f"{where}: {culprit} (trial {name}): {error}") from None
+        args = _evaluate_args(evaluate, config, where)
+        yield Trial(name, {**values}, config_to_dict(config), train_dir, eval_dir, args)
+
+
+def _culprit(settings: dict[str, Any], overrides: dict[str, Any], axes: list[str]) -> str:
+    """The field that makes a trial's config invalid: the base, or the first axis whose value breaks it."""
+    fixed = {key: value for key, value in overrides.items() if key not in axes}
+    for count in range(len(axes) + 1):
+        partial = {**fixed, **{key: overrides[key] for key in axes[:count]}}
+        try:
+            config_from_dict(apply_overrides(settings, partial))
+        except ValueError:
+            return "base" if count == 0 else f"axes.{axes[count - 1]}"
+    return "axes"
+
+
+def _base(base: Any, path: Path, where: str) -> dict[str, Any]:
+    if isinstance(base, dict):
+        return dict(base)
+    if not isinstance(base, str):
+        raise GridFileError(f"{where}: base must be a training config file or a mapping of its settings.")
+    for candidate in (Path(base), path.parent / base):
+        if candidate.is_file():
+            return read_yaml(candidate)
+    raise GridFileError(f"{where}: base: {base} does not exist (looked from here and from the grid file's folder).")
+
+
+def _evaluate_args(evaluate: Any, config: Any, where: str) -> tuple[str, ...]:
+    """``llm-agents evaluate`` flags from the grid's ``evaluate`` mapping ("{seed}" is the trial's seed), checked
+    against evaluate's own parser; the model, device and dtype are the training run's unless given."""
+    if evaluate is None or evaluate is False:
+        return ()
+    if not isinstance(evaluate, dict):
+        raise GridFileError(
+            f"{where}: evaluate must be a mapping of llm-agents evaluate flags, e.g. {{labels: 'C,D'}}."
+        )
+    args: list[str] = []
+    for key, value in evaluate.items():
+        flag = "--" + str(key).replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif value not in (False, None):
+            args += [flag, str(value).replace("{seed}", str(config.seed))]
+    model = config.model
+    for flag, value in (("--model", model.name), ("--device", model.device), ("--dtype", model.dtype)):
+        if flag not in args:
+            args += [flag, str(value)]
+    import argparse
+    import contextlib
+    import io
+
+    from llm_agents.evaluation.cli import add_evaluate_parser
+
+    parser = argparse.ArgumentParser(prog="llm-agents", exit_on_error=False)
+    add_evaluate_parser(parser.add_subparsers(required=True))
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            parser.parse_args(["evaluate", "--adapter", "run", *args, "--out", "out"])
+    except (SystemExit, argparse.ArgumentError):
+        raise GridFileError(f"{where}: evaluate: llm-agents evaluate does not take {args} (see its --help).") from None
+    return tuple(args)
+
+
+def _number(value: Any, where: str, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0):
+        bound = "a positive number" if positive else "a number >= 0"
+        raise GridFileError(f"{where} must be {bound}, got {value!r}.")
+    return float(value)
+
+
+def _slug(value: Any) -> str:
+    """A value as a folder name: ``game:10,utilitarian:10`` -> ``game_10_utilitarian_10``."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", str(value)).strip("_") or "value"

@@ -1,0 +1,103 @@
+"""One trial of a grid: train (fresh, resumed or started over, as its folder says), then evaluate; and its state.
+
+A trial is the same ``train`` as ``llm-agents train`` with the trial's config, so its run folder (``rounds.jsonl``
+byte for byte) is what a standalone run writes. Its run folder is its checkpoint: a trial started again after a
+failure, a lost worker or a killed grid resumes from the folder's last complete checkpoint, and a finished step
+(``summary.json`` written) is never run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from llm_agents.grid.spec import Trial
+from llm_agents.training.trackers import Tracker
+
+TrialState = Literal["pending", "training", "trained", "done"]
+
+
+def trial_state(trial: Trial, evaluates: bool) -> TrialState:
+    """What the folders say: ``done`` (trained, and evaluated if the grid evaluates), ``trained``, ``training``
+    (a run started), or ``pending``."""
+    if (trial.train_dir / "summary.json").exists():
+        if not evaluates or (trial.eval_dir / "summary.json").exists():
+            return "done"
+        return "trained"
+    return "training" if (trial.train_dir / "config.yaml").exists() else "pending"
+
+
+def run_trial(trial: Trial, observer: Tracker | None = None) -> dict:
+    """Train and evaluate ``trial`` as far as it is not done yet; return its result row (see ``result_row``)."""
+    from llm_agents.training import config_from_dict
+    from llm_agents.training.checkpoints import complete_checkpoints
+    from llm_agents.training.run_folder import RunFolder
+    from llm_agents.training.runner import train
+
+    evaluates = bool(trial.evaluate_args)
+    if trial_state(trial, evaluates) in ("pending", "training"):
+        folder = RunFolder(trial.train_dir)
+        settings = dict(trial.config)
+        if folder.holds_a_run():  # a resume, or a start over when it died before its first checkpoint
+            settings["resume" if complete_checkpoints(folder) else "overwrite"] = True
+        train(config_from_dict(settings), observer=observer)
+    if evaluates and not (trial.eval_dir / "summary.json").exists():
+        _evaluate(trial)
+    return result_row(trial)
+
+
+def _evaluate(trial: Trial) -> None:
+    """``llm-agents evaluate --adapter RUN ... --out EVAL``, in this process; its printout kept in ``evaluate.log``."""
+    from llm_agents.evaluation.cli import add_evaluate_parser
+
+    trial.eval_dir.mkdir(parents=True, exist_ok=True)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run_subcommand(
+            add_evaluate_parser,
+            ["evaluate", "--adapter", str(trial.train_dir), *trial.evaluate_args, "--out", str(trial.eval_dir)],
+        )
+    (trial.eval_dir / "evaluate.log").write_text(printed.getvalue(), encoding="utf-8")
+
+
+def run_subcommand(add_parser: Callable[[argparse._SubParsersAction], object], argv: list[str]) -> None:
+    """Run one ``llm-agents`` subcommand in this process, from its layer's own parser (the same code as the CLI)."""
+    parser = argparse.ArgumentParser(prog="llm-agents")
+    add_parser(parser.add_subparsers(required=True))
+    args = parser.parse_args(argv)
+    args.command(args)
+
+
+def result_row(trial: Trial) -> dict:
+    """The trial's line of the final table: episodes done, the learners' last cooperation and illegal rates, wall
+    time of training, and the evaluation's mean cooperation over its games (when evaluated)."""
+    row: dict = {"trial": trial.name, "episodes": trial.episodes}
+    summary_file = trial.train_dir / "summary.json"
+    if summary_file.exists():
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        last = summary.get("player_0", {}).get("last", {})
+        row.update(
+            cooperation=last.get("cooperation_rate"),
+            illegal=last.get("illegal_rate"),
+            wall_time_s=summary.get("wall_time_s"),
+        )
+    evaluation = trial.eval_dir / "summary.json"
+    if evaluation.exists():
+        games = json.loads(evaluation.read_text(encoding="utf-8"))["games"].values()
+        rates = [game["cooperation_rate"] for game in games]
+        row["test_cooperation"] = sum(rates) / len(rates)
+    return row
+
+
+def episodes_done(train_dir: Path) -> int:
+    """How many episodes a trial's run folder has logged (its ``ppo.jsonl`` rows of ``player_0``)."""
+    path = train_dir / "ppo.jsonl"
+    if not path.exists():
+        return 0
+    with open(path, encoding="utf-8") as handle:
+        return sum('"player": "player_0"' in line for line in handle)
