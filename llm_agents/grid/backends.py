@@ -56,18 +56,25 @@ def _tune_trainable(config: dict, trials: dict[str, Trial]) -> None:
     tune.report({"finished": True, **{k: v for k, v in row.items() if isinstance(v, (int, float))}})
 
 
-def run_on_ray(
-    spec: GridSpec, trials: Sequence[Trial], manifest: Manifest, emit: Emit, *, address: str | None, dashboard: bool
-) -> None:
-    """The trials as Ray Tune trials, on a local Ray (this machine's CPUs) or the cluster at ``address``."""
+def require_ray() -> None:
+    """Raise an ImportError that names the extra to install when Ray Tune is not there."""
     try:
-        import ray
-        from ray import tune
+        import ray.tune  # noqa: F401
     except ImportError:
         raise ImportError(
             "llm-agents grid runs its trials on Ray Tune, which is not installed: pip install "
             "'moral-matrix-games[grid]' (ray[tune]); or run them here, one after another, with --backend local."
         ) from None
+
+
+def run_on_ray(
+    spec: GridSpec, trials: Sequence[Trial], manifest: Manifest, emit: Emit, *, address: str | None, dashboard: bool
+) -> None:
+    """The trials as Ray Tune trials, on a local Ray (this machine's CPUs) or the cluster at ``address``."""
+    require_ray()
+    import ray
+    from ray import tune
+
     os.environ.setdefault("RAY_CHDIR_TO_TRIAL_DIR", "0")  # our paths are absolute; keep the working directory
     context = ray.init(
         address=address,

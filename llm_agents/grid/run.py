@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from llm_agents.grid.backends import run_locally, run_on_ray
+from llm_agents.grid.backends import require_ray, run_locally, run_on_ray
 from llm_agents.grid.progress import Manifest, final_table, relative
 from llm_agents.grid.spec import GridFileError, GridSpec
 from llm_agents.grid.trial import result_row, trial_state
@@ -32,15 +32,18 @@ def run_grid(
 
     Raises ``GridFileError`` when ``output_dir`` already holds a grid and ``resume`` is False.
     """
+    if backend == "ray":
+        require_ray()  # before anything is written
     spec.output_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(spec.output_dir, spec.output_dir / "grid.lock"):
         manifest = Manifest(spec)
-        if manifest.path.exists() and not resume:
+        evaluates = any(trial.evaluate_args for trial in spec.trials)
+        started = any(trial_state(trial, evaluates) != "pending" for trial in spec.trials)
+        if manifest.path.exists() and started and not resume:
             raise GridFileError(
                 f"{relative(spec.output_dir)} holds a grid already ({manifest.path.name}); continue it with --resume, "
                 "or choose another output_dir."
             )
-        evaluates = any(trial.evaluate_args for trial in spec.trials)
         pending = []
         for trial in spec.trials:
             if trial_state(trial, evaluates) == "done":

@@ -104,6 +104,15 @@ def test_a_grid_file_that_cannot_run_exits_2_naming_the_field(tiny_llama_dir, tm
     assert not (tmp_path / "grid").exists()  # nothing ran
 
 
+def test_without_ray_the_grid_names_the_extra_to_install(tiny_llama_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as where it is not installed
+    with pytest.raises(SystemExit) as stopped:
+        main(["grid", str(write_grid(tmp_path, tiny_llama_dir))])
+    assert stopped.value.code == 2
+    assert "pip install 'moral-matrix-games[grid]'" in capsys.readouterr().err
+    assert not (tmp_path / "grid").exists()  # said before anything was written
+
+
 ray = pytest.importorskip("ray")
 
 
