@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= llm,dev,docs,rl,bench,grid
 BIN := $(VENV)/bin
 
-.PHONY: install test demo lint docs install-check ci clean
+.PHONY: install test test-rllib demo lint docs install-check ci clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,23 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 test: install
 	$(BIN)/python -m pytest
+
+# Ray RLlib pins its own gymnasium (1.2.2 for ray 2.58, older than ours), so it gets a venv of its own: the RLlib
+# test (examples/rllib_multiagent.py's config) and the env tests run there, on that gymnasium.
+RLLIB_VENV ?= .venv-rllib
+RLLIB_SPEC ?= ray[rllib]==2.58.0
+
+test-rllib: $(RLLIB_VENV)/.installed
+	$(RLLIB_VENV)/bin/python -c "import gymnasium, ray, torch; print('ray', ray.__version__, 'gymnasium', gymnasium.__version__, 'torch', torch.__version__)"
+	$(RLLIB_VENV)/bin/python -m pytest -q tests/rl/test_rllib.py tests/matrix_games
+
+$(RLLIB_VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(RLLIB_VENV)
+	$(RLLIB_VENV)/bin/pip install --quiet "$(TORCH_SPEC)"
+	echo "$(TORCH_SPEC)" > $(RLLIB_VENV)/constraints.txt
+	# One resolution, so RLlib's gymnasium pin holds for our package too; the constraint keeps the CPU torch.
+	$(RLLIB_VENV)/bin/pip install --quiet "$(RLLIB_SPEC)" -e . pytest hypothesis -c $(RLLIB_VENV)/constraints.txt
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,4 +55,4 @@ demo: install
 	$(BIN)/python examples/train_demo.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build
+	rm -rf $(VENV) $(RLLIB_VENV) .pytest_cache .ruff_cache build
