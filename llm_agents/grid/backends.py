@@ -63,7 +63,8 @@ def require_ray() -> None:
     except ImportError:
         raise ImportError(
             "llm-agents grid runs its trials on Ray Tune, which is not installed: pip install "
-            "'moral-matrix-games[grid]' (ray[tune]); or run them here, one after another, with --backend local."
+            "'moral-matrix-games[grid]' (ray[default,tune]); or run them here, one after another, with "
+            "--backend local."
         ) from None
 
 

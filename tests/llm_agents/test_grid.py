@@ -192,7 +192,9 @@ def test_ray_grid_whose_driver_is_killed_resumes_to_the_same_end(tiny_llama_dir,
 def test_ray_refuses_resources_the_cluster_does_not_have(tiny_llama_dir, tmp_path, capsys):
     path = write_grid(tmp_path, tiny_llama_dir, resources={"cpus_per_trial": 1, "gpus_per_trial": 1})
     with pytest.raises(SystemExit) as stopped:
-        main(["grid", str(path)])
+        main(["grid", str(path), "--dashboard"])
     assert stopped.value.code == 2
-    assert "resources.gpus_per_trial=1, but the Ray cluster has 0 GPUs" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "resources.gpus_per_trial=1, but the Ray cluster has 0 GPUs" in printed.err
+    assert "Ray dashboard: http://127.0.0.1:" in printed.out
     ray.shutdown()

@@ -52,11 +52,29 @@ def test_parallel_api(env_id, observation_type):
     parallel_api_test(env, num_cycles=30)
 
 
-@pytest.mark.parametrize("observation_type", ["dict", "numeric"])
+@pytest.mark.parametrize("observation_type", ["dict", "numeric", "one_hot"])
 def test_aec_api(observation_type):
     # PettingZoo's api_test needs array or dict observations: on a bare str it calls ``.dtype`` and crashes, so the
     # "text" observation type is checked by the parallel and Gymnasium tests instead (docs/observations.md).
     api_test(pettingzoo.make("aec", "matrix_games/IPD-v0", observation_type=observation_type), num_cycles=30)
+
+
+@pytest.mark.parametrize("env_id", ["matrix_games/IPD-v0", "matrix_games/PublicGoods-v0"])
+def test_one_hot_observations_encode_the_numeric_ones(env_id):
+    kwargs = {"allow_illegal": True, "initial_state": "none", "noise": 0.2}
+    numeric = pettingzoo.make("parallel", env_id, observation_type="numeric", **kwargs)
+    one_hot = pettingzoo.make("parallel", env_id, observation_type="one_hot", **kwargs)
+    rng = np.random.default_rng(0)
+    observations = (numeric.reset(seed=3)[0], one_hot.reset(seed=3)[0])
+    for _ in range(5):
+        for agent in numeric.possible_agents:
+            own, other = observations[0][agent]
+            encoded = observations[1][agent]
+            assert encoded.dtype == np.float32 and encoded.sum() == 2.0
+            assert encoded[own] == 1.0 and encoded[4 + other] == 1.0
+            assert one_hot.observation_space(agent).contains(encoded)
+        actions = {agent: int(rng.integers(3)) for agent in numeric.possible_agents}
+        observations = (numeric.step(actions)[0], one_hot.step(actions)[0])
 
 
 def test_parallel_seed_test():
