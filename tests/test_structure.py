@@ -15,6 +15,7 @@ ALLOWED = {
     "sequences": set(),
     "agent": {"sequences"},
     "ppo": {"sequences"},
+    "grpo": set(),
     "training": {"agent", "ppo", "sequences"},
     "evaluation": {"agent", "training", "sequences"},
     "reporting": {"evaluation", "training"},
