@@ -20,13 +20,13 @@ each and pinned here by golden tests against hand-computed numbers (``tests/llm_
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import torch
 
-LossType = Literal["grpo", "bnpo", "dapo", "dr_grpo"]
+from llm_agents.grpo.config import LossType, ScaleRewards
+
 LOSS_TYPES: tuple[str, ...] = get_args(LossType)
-ScaleRewards = Literal["group", "none"]
 STD_EPS = 1e-4
 """Added to a group's standard deviation before dividing by it (TRL's value)."""
 

@@ -82,7 +82,7 @@ def run_epochs(
                     raise NonFiniteError("loss", float(loss))
                 (loss / accumulation).backward()
                 every_stat.append(stats)
-            _optimizer_step(config, optimizer, parameters)
+            optimizer_step(config, optimizer, parameters)
         if config.early_stopping and every_stat[-1]["policy/policykl"] > 1.5 * config.target_kl:
             break
     stats = {key: torch.stack([s[key] for s in every_stat]).mean() for key in every_stat[0]}
@@ -91,7 +91,7 @@ def run_epochs(
     return result
 
 
-def _optimizer_step(config: PPOConfig, optimizer: torch.optim.Optimizer, parameters: list[nn.Parameter]) -> None:
+def optimizer_step(config: PPOConfig, optimizer: torch.optim.Optimizer, parameters: list[nn.Parameter]) -> None:
     """Check the gradients, clip them if asked, step, and check the weights the step wrote."""
     gradients = [p.grad for p in parameters if p.grad is not None]
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in gradients])) if gradients else 0

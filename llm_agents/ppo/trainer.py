@@ -270,6 +270,8 @@ class PPOTrainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a ``state_dict()`` taken from a trainer on the same model architecture and adapter config."""
+        if state.get("algorithm") == "grpo":
+            raise ValueError("This checkpoint was written by a GRPO run; resume it with algorithm: grpo.")
         missing = set(self.adapter_params) ^ set(state["adapter"])
         if missing:
             raise ValueError(

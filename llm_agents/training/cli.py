@@ -42,6 +42,7 @@ FLAGS: tuple[tuple[str, str, type, str], ...] = (
         "inequity_aversion, a registered one), a weighted sum (0.5*game+utilitarian), or a schedule of them: "
         "game:500,utilitarian:500",
     ),
+    ("--algorithm", "algorithm", str, "ppo (with a value head, the paper's) or grpo (critic-free) [ppo]"),
     ("--reset-at-switch", "reset_at_switch", str, f"what a reward switch resets: {', '.join(RESET_AT_SWITCH)}"),
     ("--episodes", "episodes", int, "PPO updates [the schedule's total, else 1000]"),
     ("--rounds-per-episode", "rounds_per_episode", int, "rounds per episode [5 vs a strategy, 3 vs an LLM]"),

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, PromptConfig
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
+from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.training.derived import check_episodes, derived_ppo
@@ -40,6 +41,9 @@ LLM_OPPONENT = "llm"
 
 ResetAtSwitch = Literal["nothing", "score_stats", "optimizer_and_score_stats"]
 RESET_AT_SWITCH: tuple[str, ...] = get_args(ResetAtSwitch)
+
+Algorithm = Literal["ppo", "grpo"]
+ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
 
 Tracker = Literal["none", "tensorboard", "wandb"]
 TRACKERS: tuple[str, ...] = get_args(Tracker)
@@ -95,6 +99,9 @@ class TrainConfig:
             in every PPO pass, and each (prompt, answer) pair's reference log-probs once per run; ``"padded"`` is
             the plain padded batch. The same run up to float rounding (``llm_agents.sequences``). It sets
             ``generation.batching`` and ``ppo.batching``, which are left at their default.
+        algorithm: ``"ppo"`` (the paper's, with a value head) or ``"grpo"`` (critic-free: each answer's reward
+            against the other answers to the same prompt in the update, ``llm_agents.grpo``).
+        grpo: The GRPO settings of each learner (used with ``algorithm: grpo``; its seed is derived).
     """
 
     game: str = "IPD-v0"
@@ -124,6 +131,8 @@ class TrainConfig:
     prompt: PromptConfig = field(default_factory=PromptConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     batching: Batching = "tree"
+    algorithm: Algorithm = "ppo"
+    grpo: GRPOConfig = field(default_factory=GRPOConfig)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -169,6 +178,7 @@ class TrainConfig:
             ("generation", GenerationConfig),
             ("prompt", PromptConfig),
             ("ppo", PPOConfig),
+            ("grpo", GRPOConfig),
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}.")
@@ -182,6 +192,7 @@ class TrainConfig:
         if self.rounds_per_episode is not None:
             check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
         check_episodes(self.episodes, schedule)
+        check_choice("algorithm", self.algorithm, ALGORITHMS)
         self.ppo_for(0)  # the batch must split into the minibatches asked for
 
     @property
@@ -266,6 +277,11 @@ class TrainConfig:
         """How the learners play: labels, sampling, prompt and parsing."""
         generation = dataclasses.replace(self.generation, batching=self.batching)
         return AgentConfig(self.labels, generation, self.prompt, self.parse_mode)
+
+    def grpo_for(self, index: int = 0) -> GRPOConfig:
+        """The GRPO settings of learner ``index``: its seed derived from the run seed unless ``grpo.seed`` is set."""
+        seed = self.grpo.seed if self.grpo.seed is not None else self.ppo_for(0).seed
+        return self.grpo.replace(seed=int(seed) + index)  # type: ignore[operator]
 
     def ppo_for(self, index: int = 0) -> PPOConfig:
         """The PPO settings of learner ``index``: this run's batch and minibatch sizes and a seed of its own."""

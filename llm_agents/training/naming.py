@@ -36,17 +36,20 @@ PAPER_MODEL_ORDER = (
 
 def model_label(run_config: Mapping[str, Any]) -> str:
     """The model name of a training run (its config as plain data): the paper's name of its reward, its opponent,
-    and its game when it is not the Prisoner's Dilemma.
+    its game when it is not the Prisoner's Dilemma, and GRPO when it was trained with it (PPO is the paper's).
 
     Example:
         >>> model_label({"reward": "game:500,deontological:500", "opponent": "tit_for_tat"})
         'Game payoffs, then Deontological (vs tit_for_tat)'
         >>> model_label({"reward": "utilitarian", "opponent": "conditional_cooperator", "game": "PublicGoods-v0"})
         'Utilitarian (vs conditional_cooperator, PublicGoods-v0)'
+        >>> model_label({"reward": "utilitarian", "opponent": "tit_for_tat", "algorithm": "grpo"})
+        'Utilitarian (vs tit_for_tat, GRPO)'
     """
     reward = str(run_config.get("reward", "game"))
     phases = [name for name, _ in as_schedule(reward).phases]
     name = ", then ".join(PAPER_MODEL_NAMES.get(phase, phase) for phase in phases)
     game = str(run_config.get("game", "IPD-v0"))
     where = "" if game in ("IPD-v0", "matrix_games/IPD-v0", "prisoners_dilemma") else f", {game}"
-    return f"{name} (vs {run_config.get('opponent', 'tit_for_tat')}{where})"
+    how = ", GRPO" if run_config.get("algorithm", "ppo") == "grpo" else ""
+    return f"{name} (vs {run_config.get('opponent', 'tit_for_tat')}{where}{how})"

@@ -25,6 +25,7 @@ from llm_agents.agent.adapters import add_adapter, attach_lora, save_adapter
 from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
+from llm_agents.grpo.trainer import GRPOTrainer
 from llm_agents.ppo import NonFiniteError, PPOTrainer
 from llm_agents.training.checkpoints import complete_checkpoints, write_checkpoint
 from llm_agents.training.config import TrainConfig
@@ -68,12 +69,15 @@ class TrainResult:
     wall_time_s: float
 
 
+Trainer = PPOTrainer | GRPOTrainer
+
+
 @dataclass
 class Learners:
     """The model with one adapter per learner, and each learner's PPO trainer and sampling agent."""
 
     model: torch.nn.Module
-    trainers: dict[str, PPOTrainer]
+    trainers: dict[str, Trainer]
     agents: dict[str, LLMAgent]
 
 
@@ -112,6 +116,13 @@ def train(
         return _finish(folder, learners, config, started)
 
 
+def _trainer(model: torch.nn.Module, config: TrainConfig, index: int, player: str) -> Trainer:
+    """Learner ``index``'s trainer on its adapter: PPO, or GRPO with ``algorithm: grpo``."""
+    if config.algorithm == "grpo":
+        return GRPOTrainer(model, config.grpo_for(index), adapter_name=player, batching=config.batching)
+    return PPOTrainer(model, config.ppo_for(index), adapter_name=player)
+
+
 class TrainingDiverged(FloatingPointError):
     """A PPO step produced a non-finite number; the run stopped before writing it anywhere."""
 
@@ -130,10 +141,7 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
         peft_model = attach_lora(model, config.model.lora, adapter_name=config.learners[0])
         for player in config.learners[1:]:
             add_adapter(peft_model, player, config.model.lora)
-    trainers = {
-        player: PPOTrainer(peft_model, config.ppo_for(index), adapter_name=player)
-        for index, player in enumerate(config.learners)
-    }
+    trainers = {player: _trainer(peft_model, config, index, player) for index, player in enumerate(config.learners)}
     agents = {
         player: LLMAgent.from_config(
             peft_model, tokenizer, config.agent, adapter_name=player, seed=seeds[f"sampling_{player}"]
@@ -220,7 +228,7 @@ def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started:
     )
 
 
-def _step(trainer: PPOTrainer, batch, episode: int, player: str, folder: RunFolder, config: TrainConfig) -> dict:
+def _step(trainer: Trainer, batch, episode: int, player: str, folder: RunFolder, config: TrainConfig) -> dict:
     """One PPO step; a non-finite loss, gradient or weight stops the run with what to change."""
     try:
         return trainer.step(batch.queries, batch.responses, batch.scores)
@@ -229,12 +237,16 @@ def _step(trainer: PPOTrainer, batch, episode: int, player: str, folder: RunFold
         kept = f"the last checkpoint ({saved[-1]}) and its adapter are untouched" if saved else "no checkpoint was made"
         raise TrainingDiverged(
             f"stopped at episode {episode}: {error} for {player}. Likely causes: a learning rate too high for this "
-            f"model (ppo.learning_rate={config.ppo.learning_rate:g}) or rewards on a large scale (keep "
+            f"model ({config.algorithm}.learning_rate={_learning_rate(config):g}) or rewards on a large scale (keep "
             f"ppo.use_score_scaling on, or lower the rewards). Nothing non-finite was saved; {kept}."
         ) from None
 
 
-def _reset_at_switch(trainers: dict[str, PPOTrainer], config: TrainConfig) -> None:
+def _learning_rate(config: TrainConfig) -> float:
+    return config.grpo.learning_rate if config.algorithm == "grpo" else config.ppo.learning_rate
+
+
+def _reset_at_switch(trainers: dict[str, Trainer], config: TrainConfig) -> None:
     """Apply ``config.reset_at_switch`` when the reward changes (the paper carried everything over)."""
     if config.reset_at_switch == "nothing":
         return

@@ -279,7 +279,9 @@ def test_cli_flags_override_the_config_file_and_the_resolved_config_is_saved(tin
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-@pytest.mark.parametrize("path", sorted(CONFIGS.glob("**/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in CONFIGS.glob("**/*.yaml") if p.parent.name != "grids"), ids=lambda p: p.name
+)
 def test_shipped_configs_are_valid(path):
     config = load_config(path)
     if path.parent.name == "paper":
@@ -387,3 +389,13 @@ def test_public_goods_with_every_player_learning(make_config):
     }
     weights = [adapter_weights(result.adapters[player]) for player in config.learners]
     assert all(any(not torch.equal(a[k], b[k]) for k in a) for a, b in itertools.combinations(weights, 2))
+
+
+@pytest.mark.parametrize("path", sorted((CONFIGS / "grids").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_grids_are_valid(path, monkeypatch):
+    from llm_agents.grid import load_grid
+
+    monkeypatch.chdir(CONFIGS.parent)  # their base configs are named from the repository's root
+    grid = load_grid(path)
+    assert grid.trials and len({trial.name for trial in grid.trials}) == len(grid.trials)
+    assert all(trial.evaluate_args for trial in grid.trials) and grid.report

@@ -1,0 +1,69 @@
+"""``GRPOConfig``: the settings of GRPO training (``TrainConfig.grpo``, used when ``algorithm: grpo``).
+
+Loads without torch. The names follow TRL's ``GRPOConfig`` where the idea is the same (``beta``, ``epsilon``,
+``epsilon_high``, ``loss_type``, ``scale_rewards``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from matrix_games.validation import check_choice, check_finite, check_int
+
+LossType = Literal["grpo", "bnpo", "dapo", "dr_grpo"]
+ScaleRewards = Literal["group", "none"]
+
+
+@dataclass(frozen=True)
+class GRPOConfig:
+    """GRPO on one adapter: group-relative advantages, the clipped ratio objective, a fixed KL coefficient.
+
+    Attributes:
+        learning_rate: Adam learning rate (the same optimizer as PPO's).
+        epochs: Passes over each update's answers (TRL's ``num_iterations``); with 1 the ratio is exactly 1.
+        epsilon: The lower clip range of the ratio (and the upper one unless ``epsilon_high`` is set, as DAPO).
+        epsilon_high: The upper clip range, or None for ``epsilon``.
+        beta: The coefficient of the k3 KL estimate to the reference (the model with adapters off); 0 turns it off
+            and skips the reference pass.
+        loss_type: How token losses are normalised: ``grpo``, ``bnpo``, ``dapo`` or ``dr_grpo`` (``grpo.maths``).
+        scale_rewards: ``group`` divides each advantage by its group's reward std, ``none`` only centres (Dr. GRPO).
+        max_grad_norm: Clip the gradient norm to this, or None.
+        seed: Reserved for GRPO's own randomness (derived from the run seed when None); GRPO shuffles nothing.
+    """
+
+    learning_rate: float = 1.41e-5
+    epochs: int = 1
+    epsilon: float = 0.2
+    epsilon_high: float | None = None
+    beta: float = 0.04
+    loss_type: LossType = "grpo"
+    scale_rewards: ScaleRewards = "group"
+    max_grad_norm: float | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "learning_rate", check_finite("grpo.learning_rate", self.learning_rate, example="5e-4"))
+        if self.learning_rate <= 0:
+            raise ValueError(f"grpo.learning_rate must be positive, got {self.learning_rate!r}; e.g. 5e-4.")
+        set_(self, "epochs", check_int("grpo.epochs", self.epochs, minimum=1, example=1))
+        set_(self, "epsilon", check_finite("grpo.epsilon", self.epsilon, example="0.2", minimum=0.0))
+        if self.epsilon_high is not None:
+            set_(self, "epsilon_high", check_finite("grpo.epsilon_high", self.epsilon_high, minimum=0.0))
+        set_(self, "beta", check_finite("grpo.beta", self.beta, example="0.04", minimum=0.0))
+        check_choice("grpo.loss_type", self.loss_type, get_args(LossType))
+        check_choice("grpo.scale_rewards", self.scale_rewards, get_args(ScaleRewards))
+        if self.max_grad_norm is not None:
+            set_(self, "max_grad_norm", check_finite("grpo.max_grad_norm", self.max_grad_norm, minimum=0.0))
+
+    @property
+    def upper_epsilon(self) -> float:
+        return self.epsilon if self.epsilon_high is None else self.epsilon_high
+
+    def replace(self, **changes: Any) -> GRPOConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,151 @@
+"""``GRPOTrainer``: GRPO on one named LoRA adapter of a peft model, with ``PPOTrainer``'s interface.
+
+The runner calls ``step(queries, responses, scores)`` after each episode, as it does PPO's. GRPO has no critic: an
+answer's advantage is its reward against the other answers to the same prompt (the batch's answers are grouped by
+their query token ids: in our games the same state gives the same prompt, so the rounds that share a state are a
+group; ``grpo.maths``). Each epoch is one forward and backward pass over the whole update through the batch layout
+PPO uses (``sequences.forward``: the prefix tree by default, so shared prompts are computed once); the reference
+log-probs come from the same run-long memo as PPO's. With one epoch the first training forward is the old policy's
+pass (the ratio is exactly 1), so no separate pass is made.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from llm_agents.grpo import maths
+from llm_agents.grpo.config import GRPOConfig
+from llm_agents.ppo.checks import check_batch, check_scores
+from llm_agents.ppo.optimise import NonFiniteError, optimizer_step
+from llm_agents.ppo.parameters import adapter_parameters, make_optimizer
+from llm_agents.sequences import Batching
+from llm_agents.sequences.forward import make_batch
+from llm_agents.sequences.reference import ReferenceMemo, memoised_logprobs
+
+
+class GRPOTrainer:
+    """GRPO on one adapter of a peft ``PeftModel`` (the reference is the model under ``disable_adapter()``)."""
+
+    def __init__(
+        self, model: nn.Module, config: GRPOConfig, *, adapter_name: str = "default", batching: Batching = "tree"
+    ) -> None:
+        if not hasattr(model, "peft_config") or adapter_name not in model.peft_config:
+            raise ValueError(f"GRPOTrainer needs a peft PeftModel holding the adapter {adapter_name!r}.")
+        self.model, self.config, self.adapter_name, self.batching = model, config, adapter_name, batching
+        self.device = next(model.parameters()).device
+        self.adapter_params = adapter_parameters(model, adapter_name)
+        self.trainable_parameters: list[nn.Parameter] = list(self.adapter_params.values())
+        self.optimizer = make_optimizer(self.trainable_parameters, None, config.learning_rate, adapter_name)
+        self.reference_memo = ReferenceMemo()
+        self.step_count = 0
+        self._pad_token_id = getattr(model.config, "pad_token_id", None) or 0
+
+    def step(
+        self, queries: Sequence[torch.Tensor], responses: Sequence[torch.Tensor], scores: Sequence[float]
+    ) -> dict[str, float]:
+        """One GRPO update on the episode's answers; returns its statistics (``grpo/*``, ``objective/kl``, times)."""
+        started = time.perf_counter()
+        queries, responses = check_batch(queries, responses, len(queries))
+        scores = check_scores(scores, len(queries), torch.device("cpu"))
+        group_ids = _group_ids(queries)
+        advantages, alone = maths.group_advantages(scores, group_ids, self.config.scale_rewards)
+        batch = make_batch(queries, responses, self._pad_token_id, self.device, self.batching)
+        config = self.config
+        with self._this_adapter_in_eval_mode():
+            reference = None
+            if config.beta > 0:
+                with torch.no_grad(), self.model.disable_adapter():
+                    reference = memoised_logprobs(self.model, self.reference_memo, queries, responses, batch.mask)
+            old = None
+            if config.epochs > 1:
+                with torch.no_grad():
+                    old = batch.forward(self.model, None).logprobs
+            for _ in range(config.epochs):
+                logprobs = batch.forward(self.model, None).logprobs
+                loss = maths.grpo_loss(
+                    logprobs,
+                    logprobs.detach() if old is None else old,
+                    advantages.to(self.device),
+                    batch.mask,
+                    ref_logprobs=reference,
+                    beta=config.beta,
+                    epsilon_low=config.epsilon,
+                    epsilon_high=config.upper_epsilon,
+                    loss_type=config.loss_type,
+                )
+                if not bool(torch.isfinite(loss)):
+                    raise NonFiniteError("loss", float(loss))
+                loss.backward()
+                optimizer_step(config, self.optimizer, self.trainable_parameters)  # type: ignore[arg-type]
+        self.step_count += 1
+        kl = float("nan")
+        if reference is not None:
+            kl = float(maths.k3_kl(logprobs.detach(), reference).mul(batch.mask).sum() / batch.mask.sum())
+        return {
+            "grpo/loss": float(loss.detach()),
+            "grpo/advantages/mean_abs": float(advantages.abs().mean()),
+            "grpo/groups": float(len(torch.unique(group_ids))),
+            "grpo/groups/alone": float(alone),
+            "objective/kl": kl,
+            "objective/kl_coef": config.beta,
+            "env/reward_mean": float(scores.mean()),
+            "env/reward_std": float(scores.std()) if len(scores) > 1 else 0.0,
+            **batch.sizes(),
+            "time/grpo/total": time.perf_counter() - started,
+        }
+
+    def reset_score_statistics(self) -> None:
+        """GRPO keeps no score statistics across updates (its baseline is each group's); nothing to reset."""
+
+    def reset_optimizer(self) -> None:
+        """A fresh Adam optimizer (its moments forgotten), at the same learning rate."""
+        self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
+
+    @contextmanager
+    def _this_adapter_in_eval_mode(self) -> Iterable[None]:
+        previous, was_training = self.model.active_adapter, self.model.training
+        if previous != self.adapter_name:
+            self.model.set_adapter(self.adapter_name)
+        for parameter in self.adapter_params.values():
+            parameter.requires_grad_(True)
+        self.model.eval()
+        try:
+            yield
+        finally:
+            self.model.train(was_training)
+            if previous != self.adapter_name:
+                self.model.set_adapter(previous)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: adapter weights, optimizer, the reference memo, the step counter."""
+        return {
+            "algorithm": "grpo",
+            "step_count": self.step_count,
+            "adapter_name": self.adapter_name,
+            "adapter": {name: p.detach().clone() for name, p in self.adapter_params.items()},
+            "optimizer": self.optimizer.state_dict(),
+            "reference_memo": self.reference_memo.state_dict(),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("algorithm") != "grpo":
+            raise ValueError("This checkpoint was written by a PPO run; resume it with algorithm: ppo.")
+        with torch.no_grad():
+            for name, parameter in self.adapter_params.items():
+                parameter.copy_(state["adapter"][name])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.reference_memo.load_state_dict(state["reference_memo"])
+        self.step_count = int(state["step_count"])
+
+
+def _group_ids(queries: Sequence[torch.Tensor]) -> torch.Tensor:
+    """One id per distinct query (token ids), in order of first appearance."""
+    ids: dict[tuple[int, ...], int] = {}
+    return torch.tensor([ids.setdefault(tuple(q.tolist()), len(ids)) for q in queries])

@@ -1,0 +1,88 @@
+"""``algorithm: grpo`` in the training runner: two learners, a reward schedule, checkpoints and an exact resume, on the
+tiny model; and GRPO's statistics are what its maths say."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llm_agents.grpo import maths
+from llm_agents.grpo.config import GRPOConfig
+from llm_agents.grpo.trainer import GRPOTrainer
+from llm_agents.training import runner as runner_module
+from llm_agents.training.runner import train
+from tests.llm_agents.test_training import adapter_weights, assert_same_weights, ppo_lines
+
+
+def grpo(make_config, name, **changes):
+    settings = dict(algorithm="grpo", grpo=GRPOConfig(learning_rate=5e-3, beta=0.04), reward="game:2,utilitarian:2")
+    settings.update(changes)
+    return make_config(name, **{"episodes": 4, **settings})
+
+
+def test_grpo_with_two_learners_and_a_schedule_resumes_exactly(make_config, monkeypatch):
+    reference = train(grpo(make_config, "uninterrupted", opponent="llm", checkpoint_every=2))
+    lines = ppo_lines(reference.output_dir)
+    assert [(line["episode"], line["player"]) for line in lines][:4] == [
+        (0, "player_0"),
+        (0, "player_1"),
+        (1, "player_0"),
+        (1, "player_1"),
+    ]
+    assert [line["reward_name"] for line in lines[::2]] == ["game", "game", "utilitarian", "utilitarian"]
+    assert all("grpo/loss" in line and "ppo/loss/value" not in line for line in lines)
+    start = adapter_weights(reference.adapters["player_0"])
+
+    real_checkpoint = runner_module._checkpoint
+
+    def interrupt_at_third(folder, done, *args, **kwargs):
+        if done == 3:
+            raise KeyboardInterrupt
+        real_checkpoint(folder, done, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "_checkpoint", interrupt_at_third)
+    config = grpo(make_config, "interrupted", opponent="llm", checkpoint_every=1)
+    with pytest.raises(KeyboardInterrupt):
+        train(config)
+    monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
+    resumed = train(config.replace(resume=True))
+    assert (resumed.output_dir / "rounds.jsonl").read_text() == (reference.output_dir / "rounds.jsonl").read_text()
+    strip = [{k: v for k, v in line.items() if not k.startswith("time/")} for line in ppo_lines(resumed.output_dir)]
+    assert strip == [{k: v for k, v in line.items() if not k.startswith("time/")} for line in lines]
+    for player in ("player_0", "player_1"):
+        assert_same_weights(adapter_weights(resumed.adapters[player]), adapter_weights(reference.adapters[player]))
+    assert start  # the adapter was saved
+
+
+def test_grpo_groups_the_rounds_of_an_update_by_their_prompt(make_config, monkeypatch):
+    seen = []
+    real_step = GRPOTrainer.step
+
+    def recording_step(self, queries, responses, scores):
+        seen.append(([tuple(q.tolist()) for q in queries], list(scores)))
+        return real_step(self, queries, responses, scores)
+
+    monkeypatch.setattr(GRPOTrainer, "step", recording_step)
+    run = train(grpo(make_config, "groups", reward="utilitarian", episodes=1, games_per_update=4))
+    line = ppo_lines(run.output_dir)[0]
+    queries, scores = seen[0]
+    assert len(queries) == 8 and 1 < line["grpo/groups"] == len(set(queries)) < 8  # prompts repeat within an update
+    ids = torch.tensor([sorted(set(queries), key=queries.index).index(q) for q in queries])
+    advantages, alone = maths.group_advantages(torch.tensor(scores), ids)
+    assert line["grpo/groups/alone"] == alone
+    assert line["grpo/advantages/mean_abs"] == pytest.approx(float(advantages.abs().mean()), abs=1e-6)
+    assert line["env/reward_mean"] == pytest.approx(sum(scores) / len(scores))
+
+
+def test_a_grpo_checkpoint_does_not_resume_as_ppo(make_config):
+    config = grpo(make_config, "mixed", reward="game", episodes=1)
+    train(config)
+    with pytest.raises(ValueError, match="algorithm"):
+        train(config.replace(resume=True, episodes=2, algorithm="ppo"))
+
+
+def test_bad_grpo_settings_are_named():
+    with pytest.raises(ValueError, match=r"grpo\.loss_type"):
+        GRPOConfig(loss_type="ppo")
+    with pytest.raises(ValueError, match=r"grpo\.epochs"):
+        GRPOConfig(epochs=0)
