@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 # A CPU build of torch; override with e.g. `make install TORCH_SPEC='torch>=2.4'` on a GPU machine.
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= llm,dev,docs,rl,bench,grid
+EXTRAS ?= llm,dev,docs,rl,bench,grid,trl
 BIN := $(VENV)/bin
 
 .PHONY: install test test-rllib demo lint docs install-check ci clean

@@ -94,3 +94,22 @@ def test_torchrl_example_turns_every_info_into_a_tensor():
     output = run_example("torchrl_rollout.py", "--steps", "200")
     assert "moral_reward" in output and "game_reward" in output
     assert "GymEnv rollout: (200,), observation (200, 8)" in output
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    from tests.llm_agents.conftest import build_tiny_llama, build_tiny_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny_model")
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_llama(tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_trl_grpo_example_runs_two_steps_on_the_tiny_model(tiny_model_dir):
+    pytest.importorskip("trl")
+    output = run_example("trl_grpo.py", "--model", str(tiny_model_dir), "--max-steps", "2", "--states", "8")
+    steps = [line for line in output.splitlines() if line.startswith("step ")]
+    assert len(steps) == 2 and all("reward" in line for line in steps)
+    assert "greedy reward before:" in output and "2 steps in" in output

@@ -20,6 +20,7 @@ ALLOWED = {
     "evaluation": {"agent", "training", "sequences"},
     "reporting": {"evaluation", "training"},
     "grid": {"training", "evaluation", "reporting"},
+    "integrations": {"agent"},
 }
 """The ``llm_agents`` layers each one may import (besides itself, ``lazy`` and ``matrix_games``)."""
 

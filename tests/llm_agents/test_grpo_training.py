@@ -86,3 +86,27 @@ def test_bad_grpo_settings_are_named():
         GRPOConfig(loss_type="ppo")
     with pytest.raises(ValueError, match=r"grpo\.epochs"):
         GRPOConfig(epochs=0)
+
+
+def test_trl_reward_function_plays_each_answer_in_its_state():
+    pytest.importorskip("datasets")
+    from llm_agents.integrations.trl import GameReward, state_dataset
+
+    dataset = state_dataset(opponent="tit_for_tat", num_states=6, seed=1)
+    reward = GameReward(opponent="tit_for_tat", reward="deontological")
+    import gymnasium
+
+    for row in dataset:
+        env = gymnasium.make(
+            "matrix_games/IPD-v0",
+            opponent="tit_for_tat",
+            reward="deontological",
+            observation_type="text",
+            action_labels=("C", "D"),
+            allow_illegal=True,
+        )
+        prompt, info = env.reset(seed=row["env_seed"])
+        assert row["prompt"] == [{"role": "user", "content": prompt}]
+        got = reward(prompts=[row["prompt"]] * 3, completions=["D", "C", "maybe"], env_seed=[row["env_seed"]] * 3)
+        betrayal = -3.0 if info["opponent_previous_action"] == 0 else 0.0
+        assert got == [betrayal, 0.0, -6.0]

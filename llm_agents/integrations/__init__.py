@@ -1,0 +1,1 @@
+"""Bridges to other training libraries (optional extras): ``trl`` runs TRL's ``GRPOTrainer`` on our environments."""
