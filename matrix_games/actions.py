@@ -110,14 +110,16 @@ def validate_action(action: object, *, allow_illegal: bool, agent: str | None = 
     valid = (0, 1, 2) if allow_illegal else (0, 1)
     value = _as_index(action)
     if value is None or value not in valid:
-        hint = (
-            "0 (C), 1 (D) or 2 (no legal answer)"
-            if allow_illegal
-            else "0 (C) or 1 (D); build the env with allow_illegal=True to also accept 2 (no legal answer)"
-        )
         who = f" from {agent}" if agent else ""
-        raise ValueError(f"Invalid action {action!r}{who}: expected an integer, {hint}.")
+        raise ValueError(f"Invalid action {action!r}{who}: expected an integer, {action_hint(allow_illegal)}.")
     return value
+
+
+def action_hint(allow_illegal: bool) -> str:
+    """What an action may be, and how to allow the illegal one: the tail of every invalid-action message."""
+    if allow_illegal:
+        return "0 (C), 1 (D) or 2 (no legal answer)"
+    return "0 (C) or 1 (D); build the env with allow_illegal=True to also accept 2 (no legal answer)"
 
 
 def _as_index(action: object) -> int | None:

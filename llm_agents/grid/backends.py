@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from llm_agents.grid.progress import Manifest, TrialLines, progress_line
+from llm_agents.grid.progress import Manifest, TrialLines, line_due, progress_line
 from llm_agents.grid.spec import GridFileError, GridSpec, Trial
 from llm_agents.grid.trial import run_trial
 from llm_agents.training.trackers import Tracker
@@ -137,7 +137,7 @@ def _callback(by_name: dict[str, Trial], manifest: Manifest, emit: Emit):
                     "player_0/env/illegal_rate": result["illegal"],
                 }
                 done, total = result["episodes_done"], by_name[name].episodes
-                if done % max(1, total // 10) == 0 or done == total:
+                if line_due(done, total):
                     emit(progress_line(name, done, total, values))
 
         def on_trial_recover(self, iteration, trials, trial, **info):

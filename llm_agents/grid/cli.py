@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from llm_agents.training.cli import add_set_option
+
 
 def add_grid_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -28,14 +30,7 @@ def add_grid_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument("--address", default=None, help="a Ray cluster: auto, or ray://HOST:PORT [a local Ray]")
     parser.add_argument("--resume", action="store_true", help="continue the grid in its output_dir")
     parser.add_argument("--dashboard", action="store_true", help="start Ray's dashboard and print its address")
-    parser.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a training setting for every trial, e.g. --set episodes=2 (the axes still win; repeatable)",
-    )
+    add_set_option(parser, "a training setting for every trial, e.g. --set episodes=2 (the axes still win; repeatable)")
     parser.set_defaults(command=command_grid)
     return parser
 

@@ -18,19 +18,22 @@ from llm_agents.training.trackers import Tracker
 
 
 class TrialLines(Tracker):
-    """A tracker that turns a trial's logged values into one progress line every ``every`` episodes."""
+    """A tracker that turns a trial's logged values into its progress lines (``line_due``)."""
 
-    def __init__(self, trial: Trial, emit: Callable[[str], None], every: int | None = None) -> None:
+    def __init__(self, trial: Trial, emit: Callable[[str], None]) -> None:
         self.trial, self.emit = trial, emit
         self.total = trial.episodes
-        self.every = every or max(1, self.total // 10)
 
     def log(self, values: dict[str, float], step: int) -> None:
         if "player_0/env/cooperation_rate" not in values:
             return  # the PPO statistics; the rates come in their own call
-        done = step + 1
-        if done % self.every == 0 or done == self.total:
-            self.emit(progress_line(self.trial.name, done, self.total, values))
+        if line_due(step + 1, self.total):
+            self.emit(progress_line(self.trial.name, step + 1, self.total, values))
+
+
+def line_due(done: int, total: int) -> bool:
+    """Whether a trial that has done ``done`` of ``total`` episodes prints a line: every tenth of it, and the last."""
+    return done % max(1, total // 10) == 0 or done == total
 
 
 def progress_line(name: str, done: int, total: int, values: dict[str, float]) -> str:

@@ -13,7 +13,6 @@ import contextlib
 import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Literal
 
 from llm_agents.grid.spec import Trial
@@ -92,12 +91,3 @@ def result_row(trial: Trial) -> dict:
         rates = [game["cooperation_rate"] for game in games]
         row["test_cooperation"] = sum(rates) / len(rates)
     return row
-
-
-def episodes_done(train_dir: Path) -> int:
-    """How many episodes a trial's run folder has logged (its ``ppo.jsonl`` rows of ``player_0``)."""
-    path = train_dir / "ppo.jsonl"
-    if not path.exists():
-        return 0
-    with open(path, encoding="utf-8") as handle:
-        return sum('"player": "player_0"' in line for line in handle)

@@ -12,8 +12,7 @@ pass (the ratio is exactly 1), so no separate pass is made.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -23,7 +22,7 @@ from llm_agents.grpo import maths
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.checks import check_batch, check_scores
 from llm_agents.ppo.optimise import NonFiniteError, optimizer_step
-from llm_agents.ppo.parameters import adapter_parameters, make_optimizer
+from llm_agents.ppo.parameters import adapter_in_eval_mode, adapter_parameters, make_optimizer
 from llm_agents.sequences import Batching
 from llm_agents.sequences.forward import make_batch
 from llm_agents.sequences.reference import ReferenceMemo, memoised_logprobs
@@ -107,20 +106,8 @@ class GRPOTrainer:
         """A fresh Adam optimizer (its moments forgotten), at the same learning rate."""
         self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
 
-    @contextmanager
-    def _this_adapter_in_eval_mode(self) -> Iterable[None]:
-        previous, was_training = self.model.active_adapter, self.model.training
-        if previous != self.adapter_name:
-            self.model.set_adapter(self.adapter_name)
-        for parameter in self.adapter_params.values():
-            parameter.requires_grad_(True)
-        self.model.eval()
-        try:
-            yield
-        finally:
-            self.model.train(was_training)
-            if previous != self.adapter_name:
-                self.model.set_adapter(previous)
+    def _this_adapter_in_eval_mode(self):
+        return adapter_in_eval_mode(self.model, self.adapter_name, self.adapter_params)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume exactly: adapter weights, optimizer, the reference memo, the step counter."""

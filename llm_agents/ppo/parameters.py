@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import nn
 
 OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
+
+
+@contextmanager
+def adapter_in_eval_mode(
+    model: nn.Module, adapter_name: str, adapter_params: dict[str, nn.Parameter], *modules: nn.Module
+) -> Iterator[None]:
+    """Activate ``adapter_name`` (its parameters trainable) and put ``model`` and ``modules`` (a value head) in eval
+    mode for the block; restore the previously active adapter and every module's mode afterwards."""
+    previous_adapter = model.active_adapter
+    previous_modes = [(module, module.training) for module in (model, *modules)]
+    if previous_adapter != adapter_name:
+        model.set_adapter(adapter_name)
+    for parameter in adapter_params.values():
+        parameter.requires_grad_(True)
+    for module, _ in previous_modes:
+        module.eval()
+    try:
+        yield
+    finally:
+        for module, training in previous_modes:
+            module.train(training)
+        if previous_adapter != adapter_name:
+            model.set_adapter(previous_adapter)
 
 
 def adapter_parameters(model: nn.Module, adapter_name: str) -> dict[str, nn.Parameter]:

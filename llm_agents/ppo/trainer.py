@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -42,7 +41,7 @@ from llm_agents.ppo.checks import check_batch, check_scores
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.ppo.controllers import AdaptiveKLController, FixedKLController, RunningMoments
 from llm_agents.ppo.optimise import Targets, run_epochs
-from llm_agents.ppo.parameters import OptimizerFactory, adapter_parameters, make_optimizer
+from llm_agents.ppo.parameters import OptimizerFactory, adapter_in_eval_mode, adapter_parameters, make_optimizer
 from llm_agents.ppo.stats import step_stats
 from llm_agents.ppo.value_head import ValueHead
 from llm_agents.sequences.forward import ForwardOutput, make_batch
@@ -231,24 +230,9 @@ class PPOTrainer:
 
     # ------------------------------------------------------------------ input checks and modes
 
-    @contextmanager
-    def _this_adapter_in_eval_mode(self) -> Iterable[None]:
+    def _this_adapter_in_eval_mode(self):
         """Activate this trainer's adapter (trainable) and eval mode; restore the previous adapter and modes."""
-        previous_adapter = self.model.active_adapter
-        model_was_training, head_was_training = self.model.training, self.value_head.training
-        if previous_adapter != self.adapter_name:
-            self.model.set_adapter(self.adapter_name)
-        for parameter in self.adapter_params.values():
-            parameter.requires_grad_(True)
-        self.model.eval()
-        self.value_head.eval()
-        try:
-            yield
-        finally:
-            self.model.train(model_was_training)
-            self.value_head.train(head_was_training)
-            if previous_adapter != self.adapter_name:
-                self.model.set_adapter(previous_adapter)
+        return adapter_in_eval_mode(self.model, self.adapter_name, self.adapter_params, self.value_head)
 
     # ------------------------------------------------------------------ checkpoints
 

@@ -78,15 +78,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--overwrite", action="store_true", default=None, help="start over in a folder that holds a run (removes it)"
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
-    parser.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any setting, e.g. --set ppo.init_kl_coef=0.05 (repeatable)",
-    )
+    add_set_option(parser, "any setting, e.g. --set ppo.init_kl_coef=0.05 (repeatable)")
     parser.set_defaults(command=command_train)
+
+
+def add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--set KEY=VALUE`` (repeatable, into ``args.settings``): a training setting as a dotted key, read as YAML."""
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help=help_text)
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from matrix_games.actions import action_hint
+
 
 def check_actions(actions: object, shape: tuple[int, ...], allow_illegal: bool) -> np.ndarray:
     """``actions`` as an integer array of ``shape`` with values in the action space, else a ValueError naming the
@@ -23,11 +25,8 @@ def check_actions(actions: object, shape: tuple[int, ...], allow_illegal: bool) 
     bad = (array < 0) | (array > high)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        hint = (
-            "0 (C), 1 (D) or 2 (no legal answer)"
-            if allow_illegal
-            else "0 (C) or 1 (D); build the env with allow_illegal=True to also accept 2 (no legal answer)"
-        )
         place = f"game {where[0]}" + (f", player {where[1]}" if len(where) == 2 else "")
-        raise ValueError(f"Invalid action {array[where].item()!r} at {place}: expected an integer, {hint}.")
+        raise ValueError(
+            f"Invalid action {array[where].item()!r} at {place}: expected an integer, {action_hint(allow_illegal)}."
+        )
     return array
