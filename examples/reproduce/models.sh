@@ -7,8 +7,8 @@ MODELS=(
   "deontological deontological"
   "utilitarian utilitarian"
   "game_deontological game_deontological"
-  "game_then_deontological game:10,deontological:10"
-  "game_then_utilitarian game:10,utilitarian:10"
+  "game_then_deontological game:30,deontological:30"
+  "game_then_utilitarian game:30,utilitarian:30"
 )
 
 # how every model is loaded for testing: the embedded SmolLM2 on the CPU, in the dtype training chose (auto)
