@@ -172,6 +172,14 @@ def play_round(
     return tuple(RoundOutcome(i, actions, previous, rewards, payoffs) for i in range(len(actions)))
 
 
+def with_own_action(game: Game, outcome: RoundOutcome, action: int, *, illegal_reward: float) -> RoundOutcome:
+    """The round ``outcome`` had its player played ``action`` and everyone else the same (the counterfactual a
+    group of answers to one state is scored by: each answer against the others' actual moves)."""
+    actions = list(outcome.actions)
+    actions[outcome.player] = int(action)
+    return play_round(game, actions, outcome.previous_actions, illegal_reward=illegal_reward)[outcome.player]
+
+
 @dataclass(frozen=True)
 class History:
     """What one player remembers: its own and the others' effective (last legal) moves, round by round, oldest first.

@@ -227,11 +227,21 @@ class LLMAgent:
         names = list(observations)
         return dict(zip(names, self.act([observations[name] for name in names]), strict=True))
 
-    def respond(self, observations: Sequence[Observation] | Mapping[str, Any]) -> list[StepRecord]:
-        """Like ``act``, but return every answer's ``StepRecord``."""
+    def respond(
+        self, observations: Sequence[Observation] | Mapping[str, Any], labels: Sequence[tuple[str, str]] | None = None
+    ) -> list[StepRecord]:
+        """Like ``act``, but return every answer's ``StepRecord``.
+
+        ``labels`` gives each observation its own (C, D) pair (games drawn from a label pool); by default every
+        answer is read with the agent's ``labels``. Without ``generation.max_new_tokens`` the answer length is that
+        of the longest label in the call.
+        """
         texts = observation_texts(observations)
         if not texts:
             return []
+        rows = [self.labels] * len(texts) if labels is None else [tuple(pair) for pair in labels]
+        if len(rows) != len(texts):
+            raise ValueError(f"respond() got {len(texts)} observations but {len(rows)} label pairs; give one each.")
         prompt_texts, prompt_ids = encode_prompts(texts, self.tokenizer, self.prompt)
         with self._policy():
             samples = sample_completions(
@@ -240,12 +250,12 @@ class LLMAgent:
                 prompt_ids,
                 generator=self.generator,
                 config=self.generation,
-                labels=self.labels,
+                labels=sorted({label for pair in rows for label in pair}),
                 cache=self._prefixes,
             )
         records = []
-        for text, prompt_text, sample in zip(texts, prompt_texts, samples, strict=True):
-            parsed = parse_action(sample.text, self.labels, self.parse_mode)
+        for text, prompt_text, sample, pair in zip(texts, prompt_texts, samples, rows, strict=True):
+            parsed = parse_action(sample.text, pair, self.parse_mode)  # type: ignore[arg-type]
             records.append(
                 StepRecord(
                     observation_text=text,
@@ -255,18 +265,18 @@ class LLMAgent:
                     completion_ids=sample.completion_ids,
                     logprobs=sample.logprobs,
                     parsed=parsed,
-                    action=self._action(parsed, sample.text),
+                    action=self._action(parsed, sample.text, pair),
                     adapter_name=None if self.reference else self._active_adapter(),
                 )
             )
         return records
 
-    def _action(self, parsed: int | None, text: str) -> int:
+    def _action(self, parsed: int | None, text: str, labels: tuple[str, str]) -> int:
         if parsed is not None:
             return parsed
         if self.on_illegal == "raise":
             raise ValueError(
-                f"The model answered {text!r}, which is neither label of {self.labels} (parse_mode="
+                f"The model answered {text!r}, which is neither label of {labels} (parse_mode="
                 f"{self.parse_mode!r}); use on_illegal='illegal' with an env built with allow_illegal=True to score "
                 "it as illegal, or on_illegal='random'."
             )

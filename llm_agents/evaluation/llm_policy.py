@@ -23,6 +23,8 @@ from llm_agents.evaluation.policies import Decision, Observation
 from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.training.naming import NO_FINE_TUNING, model_label
 from llm_agents.training.run_folder import RunFolder
+from matrix_games.actions import DEFAULT_LABELS
+from matrix_games.label_pools import LabelPool, as_labels
 
 
 class LLMPolicy:
@@ -32,12 +34,22 @@ class LLMPolicy:
         agent: The agent (its model, tokenizer, sampling, parsing and preface).
         batch_size: The most prompts per generation call.
         description: What the policy is, for ``summary.json`` (model, adapter, preface, label...).
+        training_pool: The label pool the adapter was trained on, if any: test labels from it are refused (a test
+            of unseen labels must not use labels the model trained on).
     """
 
-    def __init__(self, agent: LLMAgent, *, batch_size: int = 64, description: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        agent: LLMAgent,
+        *,
+        batch_size: int = 64,
+        description: dict[str, Any] | None = None,
+        training_pool: LabelPool | None = None,
+    ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
         self.agent = agent
+        self.training_pool = training_pool
         self.batch_size = batch_size
         self._description = dict(description or {})
         self.name = str(self._description.get("label") or "llm")
@@ -52,6 +64,8 @@ class LLMPolicy:
         labels = {observation.labels for observation in observations}
         if len(labels) > 1:
             raise ValueError(f"One act() call must use one label pair, got {sorted(labels)}.")
+        if labels and self.training_pool is not None:
+            self.training_pool.check_unseen(next(iter(labels)), where=f"the adapter {self._description.get('adapter')}")
         if labels and labels != {self.agent.labels}:
             self.agent = self.agent.with_labels(labels.pop())
         decisions = []
@@ -178,4 +192,6 @@ def load_llm_policy(
         "seed": seed,
         "label": default_label(run_config, adapter_dir, preface),
     }
-    return LLMPolicy(agent, batch_size=batch_size, description=description)
+    pool = as_labels((run_config or {}).get("labels") or DEFAULT_LABELS)
+    training_pool = pool if isinstance(pool, LabelPool) else None
+    return LLMPolicy(agent, batch_size=batch_size, description=description, training_pool=training_pool)

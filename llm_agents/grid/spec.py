@@ -13,10 +13,12 @@ evaluate: {labels: "C,D", other-prompts: none, policy-seed: "{seed}"}   # llm-ag
 report: true                          # or {include: [more run folders or globs]}
 ```
 
-An axis called ``base`` takes config files (the paper's presets). Each trial trains in
-``output_dir/train/NAME/seedS`` and is evaluated in ``output_dir/eval/NAME/seedS``: NAME joins the names of its
-values on the other axes (a list value's name is the value, made safe for a path). Every trial's config is built and
-checked when the file is read, so a bad value stops the grid before anything runs, with one line naming the field.
+An axis called ``base`` takes config files (the paper's presets), and one called ``settings`` takes named mappings of
+dotted settings applied together (``{ppo: {algorithm: ppo}, g4: {algorithm: grpo, grpo.num_generations: 4}}``).
+Each trial trains in ``output_dir/train/NAME/seedS`` and is evaluated in ``output_dir/eval/NAME/seedS``: NAME joins
+the names of its values on the other axes (a list value's name is the value, made safe for a path). Every trial's
+config is built and checked when the file is read, so a bad value stops the grid before anything runs, with one line
+naming the field.
 """
 
 from __future__ import annotations
@@ -158,6 +160,10 @@ def _trials(
         settings = (
             apply_overrides(_base(base_value, path, where), changes) if changes else _base(base_value, path, where)
         )
+        bundle = values.pop("settings", {})
+        if not isinstance(bundle, dict):
+            raise GridFileError(f"{where}: axes.settings values must be mappings of settings, got {bundle!r}.")
+        settings = apply_overrides(settings, bundle)
         overrides = dict(values)
         name = "_".join(names) or "run"
         if "seed" in values:
@@ -168,6 +174,7 @@ def _trials(
             config = config_from_dict(apply_overrides(settings, overrides))
         except ValueError as error:
             culprit = _culprit(settings, overrides, list(values))
+            culprit = "axes.settings" if bundle and culprit == "base" else culprit
             raise GridFileError(f"{where}: {culprit} (trial {name}): {error}") from None
         args = _evaluate_args(evaluate, config, where)
         yield Trial(name, {**values}, config_to_dict(config), train_dir, eval_dir, args)

@@ -30,6 +30,9 @@ class GRPOConfig:
         loss_type: How token losses are normalised: ``grpo``, ``bnpo``, ``dapo`` or ``dr_grpo`` (``grpo.maths``).
         scale_rewards: ``group`` divides each advantage by its group's reward std, ``none`` only centres (Dr. GRPO).
         max_grad_norm: Clip the gradient norm to this, or None.
+        num_generations: Answers sampled per learner and state in every round (TRL's name). 1: groups are the
+            rounds of an update that share a prompt (step-level); more gives every state a group of its own, the
+            extra answers scored against the others' actual moves in that round.
         seed: Reserved for GRPO's own randomness (derived from the run seed when None); GRPO shuffles nothing.
     """
 
@@ -41,6 +44,7 @@ class GRPOConfig:
     loss_type: LossType = "grpo"
     scale_rewards: ScaleRewards = "group"
     max_grad_norm: float | None = None
+    num_generations: int = 1
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -57,6 +61,7 @@ class GRPOConfig:
         check_choice("grpo.scale_rewards", self.scale_rewards, get_args(ScaleRewards))
         if self.max_grad_norm is not None:
             set_(self, "max_grad_norm", check_finite("grpo.max_grad_norm", self.max_grad_norm, minimum=0.0))
+        check_int("grpo.num_generations", self.num_generations, minimum=1, example=4)
 
     @property
     def upper_epsilon(self) -> float:

@@ -12,6 +12,7 @@ pass (the ratio is exactly 1), so no separate pass is made.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ class GRPOTrainer:
         self.optimizer = make_optimizer(self.trainable_parameters, None, config.learning_rate, adapter_name)
         self.reference_memo = ReferenceMemo()
         self.step_count = 0
+        self._warned_alone = False
         self._pad_token_id = getattr(model.config, "pad_token_id", None) or 0
 
     def step(
@@ -54,6 +56,8 @@ class GRPOTrainer:
         scores = check_scores(scores, len(queries), torch.device("cpu"))
         group_ids = _group_ids(queries)
         advantages, alone = maths.group_advantages(scores, group_ids, self.config.scale_rewards)
+        if alone == len(queries):
+            self._warn_no_groups(alone)
         batch = make_batch(queries, responses, self._pad_token_id, self.device, self.batching)
         config = self.config
         with self._this_adapter_in_eval_mode():
@@ -98,6 +102,18 @@ class GRPOTrainer:
             **batch.sizes(),
             "time/grpo/total": time.perf_counter() - started,
         }
+
+    def _warn_no_groups(self, answers: int) -> None:
+        """Once per run: an update whose answers all had different prompts learns nothing but the KL term."""
+        if not self._warned_alone:
+            self._warned_alone = True
+            warnings.warn(
+                f"GRPO got {answers} answers to {answers} different prompts in update {self.step_count}: with "
+                "grpo.num_generations 1 its groups are the rounds that share a prompt, and none did, so every "
+                "advantage is 0. If this repeats (grpo/groups/alone in ppo.jsonl), set grpo.num_generations: 4 "
+                "(several answers per state) or play more games per update.",
+                stacklevel=3,
+            )
 
     def reset_score_statistics(self) -> None:
         """GRPO keeps no score statistics across updates (its baseline is each group's); nothing to reset."""

@@ -24,13 +24,13 @@ from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.sequences import BATCHINGS, Batching
-from llm_agents.training.derived import check_episodes, derived_ppo
-from matrix_games.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.games import PUBLIC_GOODS, Game, get_game
-from matrix_games.public_goods import PublicGoodsGame
+from llm_agents.training.derived import check_batching, check_episodes, check_groups, derived_ppo, stage_game_of
+from matrix_games.actions import DEFAULT_LABELS
+from matrix_games.games import Game
+from matrix_games.label_pools import LabelPool, as_labels
 from matrix_games.registration import env_id
 from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, DEFAULT_ILLEGAL_REWARD, RewardParameters
-from matrix_games.settings import GAME_PARAMETERS, GameSettings
+from matrix_games.settings import GameSettings
 from matrix_games.strategies import STRATEGIES
 from matrix_games.text import PROMPT_KINDS, PromptKind
 from matrix_games.validation import check_choice, check_finite, check_int, close_match
@@ -78,7 +78,9 @@ class TrainConfig:
         episodes: PPO updates in the run (the paper's T = 1000). None: the schedule's total, else 1000.
         seed: Reproduces the run exactly on the same machine: initial states, prompt shuffles, strategies,
             sampling, LoRA initialisation and minibatch order all come from it.
-        labels: The (C, D) answer labels shown in the prompt (the paper trained with ``action1``/``action2``).
+        labels: The (C, D) answer labels shown in the prompt (the paper trained with ``action1``/``action2``), or a
+            pool from which every game draws its pair (``[[C, D], [X, Y]]``, a generator name such as ``letters``,
+            or ``{generator: numbered, size: 16, seed: 0}``; ``matrix_games.label_pools``).
         illegal_reward: The reward of an answer that is neither label, under every reward (the paper's -6).
         deontological_penalty: The xi of the deontological rewards (the paper trained with 3).
         reward_parameters: The other frameworks' parameters: ``kindness``, ``inequity_alpha``, ``inequity_beta``
@@ -114,7 +116,7 @@ class TrainConfig:
     ppo_minibatches: int = 1
     episodes: int | None = None
     seed: int = 0
-    labels: tuple[str, str] = DEFAULT_LABELS
+    labels: tuple[str, str] | LabelPool = DEFAULT_LABELS
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD
     deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY
     reward_parameters: dict[str, float] = field(default_factory=dict)
@@ -169,7 +171,7 @@ class TrainConfig:
             "deontological_penalty",
             check_finite("deontological_penalty", self.deontological_penalty, example="3", minimum=0.0),
         )
-        set_(self, "labels", validate_labels(self.labels))
+        set_(self, "labels", as_labels(self.labels))
         if not isinstance(self.output_dir, (str, Path)):
             raise ValueError(f"output_dir must be a path, got {self.output_dir!r}.")
         set_(self, "output_dir", Path(self.output_dir))
@@ -182,36 +184,18 @@ class TrainConfig:
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}.")
-        for name in ("generation", "ppo"):
-            nested = getattr(self, name).batching
-            if nested != "tree" and nested != self.batching:
-                raise ValueError(
-                    f"{name}.batching is {nested!r} but batching is {self.batching!r}: the run has one switch; set "
-                    f"batching: {nested} at the top level and leave {name}.batching unset."
-                )
+        check_batching(self.batching, {name: getattr(self, name).batching for name in ("generation", "ppo")})
         if self.rounds_per_episode is not None:
             check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
         check_episodes(self.episodes, schedule)
         check_choice("algorithm", self.algorithm, ALGORITHMS)
+        check_groups(self.algorithm, self.grpo.num_generations, self.samples_per_update)
         self.ppo_for(0)  # the batch must split into the minibatches asked for
 
     @property
     def stage_game(self) -> Game:
         """The game played (the public goods game built from ``game_parameters``)."""
-        from matrix_games.registration import game_of
-
-        name = game_of(self.game)
-        if name != PUBLIC_GOODS:
-            if self.game_parameters:
-                raise ValueError(
-                    f"game_parameters {dict(self.game_parameters)} belong to the public goods game, not "
-                    f"to {self.game!r}; remove them, or use game: PublicGoods-v0 (--game PublicGoods-v0 --players N)."
-                )
-            return get_game(name)
-        unknown = sorted(set(self.game_parameters) - set(GAME_PARAMETERS))
-        if unknown:
-            raise ValueError(f"Unknown game_parameters {unknown}: the public goods game takes {list(GAME_PARAMETERS)}.")
-        return PublicGoodsGame(**self.game_parameters)
+        return stage_game_of(self.game, self.game_parameters)
 
     @property
     def rewards_parameters(self) -> RewardParameters:
@@ -248,15 +232,30 @@ class TrainConfig:
         return self.schedule.total_episodes or PAPER_EPISODES
 
     @property
+    def generations_per_state(self) -> int:
+        """Answers sampled per learner and state: GRPO's ``num_generations``, 1 for PPO."""
+        return self.grpo.num_generations if self.algorithm == "grpo" else 1
+
+    @property
     def samples_per_update(self) -> int:
-        """Answers per PPO step of one learner: ``num_rounds * games_per_update``."""
-        return self.num_rounds * self.games_per_update
+        """Answers per PPO or GRPO step of one learner: ``num_rounds * games_per_update * generations_per_state``."""
+        return self.num_rounds * self.games_per_update * self.generations_per_state
 
     @property
     def learners(self) -> tuple[str, ...]:
         """The players that learn (their adapter names): ``player_0``, and every other player against LLMs."""
         players = self.stage_game.num_players if self.against_llm else 1
         return tuple(f"player_{index}" for index in range(players))
+
+    @property
+    def label_pool(self) -> LabelPool | None:
+        """The pool each game draws its labels from, or None when every game uses ``labels``."""
+        return self.labels if isinstance(self.labels, LabelPool) else None
+
+    @property
+    def first_labels(self) -> tuple[str, str]:
+        """The environments' and agents' labels before a game draws from the pool (``labels`` without a pool)."""
+        return self.labels.members[0] if isinstance(self.labels, LabelPool) else self.labels
 
     @property
     def game_settings(self) -> GameSettings:
@@ -266,7 +265,7 @@ class TrainConfig:
             num_rounds=self.num_rounds,
             initial_state="random",
             observation_type="text",
-            action_labels=self.labels,
+            action_labels=self.first_labels,
             prompt=self.prompt_kind,
             allow_illegal=True,
             illegal_reward=self.illegal_reward,
@@ -276,7 +275,7 @@ class TrainConfig:
     def agent(self) -> AgentConfig:
         """How the learners play: labels, sampling, prompt and parsing."""
         generation = dataclasses.replace(self.generation, batching=self.batching)
-        return AgentConfig(self.labels, generation, self.prompt, self.parse_mode)
+        return AgentConfig(self.first_labels, generation, self.prompt, self.parse_mode)
 
     def grpo_for(self, index: int = 0) -> GRPOConfig:
         """The GRPO settings of learner ``index``: its seed derived from the run seed unless ``grpo.seed`` is set."""

@@ -1,14 +1,19 @@
-"""The values a ``TrainConfig`` derives from what it was asked for: the PPO settings of each learner, and the check
-that the episodes fit the reward schedule."""
+"""The values a ``TrainConfig`` derives from what it was asked for (the PPO settings of each learner), and the checks
+that span several of its fields (episodes and schedule, the batching switch, GRPO's groups)."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.sequences import Batching
+from matrix_games.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.public_goods import PublicGoodsGame
+from matrix_games.registration import game_of
 from matrix_games.rewards import RewardSchedule
 from matrix_games.seeding import spawn_rngs
+from matrix_games.settings import GAME_PARAMETERS
 from matrix_games.validation import check_int
 
 
@@ -55,3 +60,44 @@ def check_episodes(episodes: int | None, schedule: RewardSchedule) -> None:
             f"The reward schedule {str(schedule)!r} switches after episode {covered}, but the run has only "
             f"{episodes} episodes; its last phase would never run. Raise episodes or shorten the phases."
         )
+
+
+def check_batching(batching: Batching, nested: dict[str, Batching]) -> None:
+    """The run has one batching switch: a nested ``generation.batching`` or ``ppo.batching`` may not contradict it."""
+    for name, value in nested.items():
+        if value != "tree" and value != batching:
+            raise ValueError(
+                f"{name}.batching is {value!r} but batching is {batching!r}: the run has one switch; set "
+                f"batching: {value} at the top level and leave {name}.batching unset."
+            )
+
+
+def check_groups(algorithm: str, generations: int, samples: int) -> None:
+    """``num_generations`` is GRPO's, and GRPO needs at least two answers per update to form a group."""
+    if algorithm != "grpo" and generations != 1:
+        raise ValueError(
+            f"grpo.num_generations is {generations} but algorithm is {algorithm!r}: several answers per state are "
+            "GRPO's groups; set algorithm: grpo, or remove grpo.num_generations."
+        )
+    if algorithm == "grpo" and generations == 1 and samples == 1:
+        raise ValueError(
+            "GRPO with grpo.num_generations 1 and one answer per update (games_per_update 1, rounds_per_episode 1) "
+            "has no group to compare an answer with: every advantage would be 0. Set grpo.num_generations: 4 "
+            "(several answers per state), or play more rounds or games per update."
+        )
+
+
+def stage_game_of(game: str, parameters: Mapping[str, float]) -> Game:
+    """The stage game of environment id or game name ``game`` (the public goods game built from ``parameters``)."""
+    name = game_of(game)
+    if name != PUBLIC_GOODS:
+        if parameters:
+            raise ValueError(
+                f"game_parameters {dict(parameters)} belong to the public goods game, not to {game!r}; remove "
+                "them, or use game: PublicGoods-v0 (--game PublicGoods-v0 --players N)."
+            )
+        return get_game(name)
+    unknown = sorted(set(parameters) - set(GAME_PARAMETERS))
+    if unknown:
+        raise ValueError(f"Unknown game_parameters {unknown}: the public goods game takes {list(GAME_PARAMETERS)}.")
+    return PublicGoodsGame(**parameters)

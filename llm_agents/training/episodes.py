@@ -22,10 +22,11 @@ import torch
 
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord
 from llm_agents.training.config import TrainConfig
+from matrix_games.label_pools import LabelPool
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 from matrix_games.records import RoundLog, player_index
 from matrix_games.rewards import RewardFn, make_reward_fn
-from matrix_games.rounds import RoundOutcome
+from matrix_games.rounds import RoundOutcome, with_own_action
 from matrix_games.settings import GameSettings
 from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy
 
@@ -40,6 +41,11 @@ class LearnerBatch:
     queries: list[torch.Tensor]
     responses: list[torch.Tensor]
     scores: list[float]
+
+    def add(self, record: StepRecord, score: float) -> None:
+        self.queries.append(record.prompt_ids)
+        self.responses.append(record.completion_ids)
+        self.scores.append(score)
 
 
 @dataclass(frozen=True)
@@ -67,13 +73,26 @@ class GameTable:
     LLM it is an ``IteratedMatrixGameEnv`` with both players learning.
     """
 
-    def __init__(self, settings: GameSettings, *, opponent: str | None, players: Sequence[str], games: int) -> None:
+    def __init__(
+        self,
+        settings: GameSettings,
+        *,
+        opponent: str | None,
+        players: Sequence[str],
+        games: int,
+        label_pool: LabelPool | None = None,
+    ) -> None:
         self.players = tuple(players)
         self.against_llm = opponent is None
+        self.settings, self.opponent, self.label_pool = settings, opponent, label_pool
+        self.envs: list[Any] = [self._env(settings) for _ in range(games)]
+        self.labels: list[tuple[str, str]] = [settings.action_labels] * games
+        """Each game's (C, D) labels in the current episode (drawn from ``label_pool`` at every reset)."""
+
+    def _env(self, settings: GameSettings) -> Any:
         if self.against_llm:
-            self.envs: list[Any] = [IteratedMatrixGameEnv(settings) for _ in range(games)]
-        else:
-            self.envs = [IteratedMatrixGameVsStrategy(settings, opponent=opponent) for _ in range(games)]
+            return IteratedMatrixGameEnv(settings)
+        return IteratedMatrixGameVsStrategy(settings, opponent=self.opponent)
 
     @classmethod
     def for_run(cls, config: TrainConfig, games: int | None = None) -> GameTable:
@@ -83,12 +102,19 @@ class GameTable:
             opponent=None if config.against_llm else config.opponent,
             players=config.learners,
             games=config.games_per_update if games is None else games,
+            label_pool=config.label_pool,
         )
 
     def reset(self, seeds: Sequence[int]) -> list[dict[str, str]]:
+        """Start an episode of every game (each drawing its labels from the pool first, if there is one)."""
         observations = []
-        for env, seed in zip(self.envs, seeds, strict=True):
-            observation = env.reset(seed=int(seed))[0]
+        for game, seed in enumerate(seeds):
+            if self.label_pool is not None:
+                pair = self.label_pool.draw(int(seed))
+                if pair != self.labels[game]:
+                    self.envs[game] = self._env(self.settings.replace(action_labels=pair))
+                    self.labels[game] = pair
+            observation = self.envs[game].reset(seed=int(seed))[0]
             observations.append(observation if self.against_llm else {"player_0": observation})
         return observations
 
@@ -124,6 +150,7 @@ def play_episode(
     rounds: int,
     game_id: str,
     stream: int = TRAINING_STREAM,
+    generations: int = 1,
 ) -> EpisodeResult:
     """Play one episode of every game of ``table`` in lockstep; return its logs and each learner's PPO batch.
 
@@ -137,13 +164,16 @@ def play_episode(
         rounds: Rounds per episode.
         game_id: The environment id the logs name.
         stream: The seed stream (``TRAINING_STREAM`` or ``EVALUATION_STREAM``).
+        generations: Answers sampled per learner and state (GRPO's ``num_generations``). The first is played; each
+            other one joins the batch with the reward of the round it would have made against the others' actual
+            moves (``rounds.with_own_action``), and is not logged.
     """
     seeds = [environment_seed(run_seed, episode, game, stream) for game in range(len(table.envs))]
     observations = table.reset(seeds)
     with contextlib.ExitStack() as stack:
         for agent in agents.values():  # the policies are fixed for the episode: share every prompt's work
             stack.enter_context(agent.sharing_prefixes())
-        return _play_rounds(table, agents, observations, episode, reward_name, rewards, rounds, game_id)
+        return _play_rounds(table, agents, observations, episode, reward_name, rewards, rounds, game_id, generations)
 
 
 def _play_rounds(
@@ -155,25 +185,44 @@ def _play_rounds(
     rewards: Mapping[str, RewardFn],
     rounds: int,
     game_id: str,
+    generations: int,
 ) -> EpisodeResult:
     logs: list[RoundLog] = []
     batches = {player: LearnerBatch([], [], []) for player in agents}
+    game, illegal_reward = table.settings.stage_game, table.settings.illegal_reward
     for round_index in range(rounds):
-        records = {player: agent.respond([obs[player] for obs in observations]) for player, agent in agents.items()}
+        records = {
+            player: _answers(agent, player, observations, table.labels, generations) for player, agent in agents.items()
+        }
         next_observations = []
-        for game in range(len(observations)):
-            observation, outcomes = table.step(game, {player: records[player][game].action for player in agents})
+        for index in range(len(observations)):
+            actions = {player: records[player][index][0].action for player in agents}
+            observation, outcomes = table.step(index, actions)
             next_observations.append(observation)
             for player, outcome in outcomes.items():
-                record = records[player][game]
-                log = _log(record, outcome, rewards, reward_name, episode, round_index, game, game_id, agents[player])
+                played, *alternatives = records[player][index]
+                labels = table.labels[index]
+                log = _log(played, outcome, rewards, reward_name, episode, round_index, index, game_id, labels)
                 logs.append(log)
-                batch = batches[player]
-                batch.queries.append(record.prompt_ids)
-                batch.responses.append(record.completion_ids)
-                batch.scores.append(float(log.reward))  # type: ignore[arg-type]
+                batches[player].add(played, float(log.reward))  # type: ignore[arg-type]
+                for record in alternatives:
+                    other = with_own_action(game, outcome, record.action, illegal_reward=illegal_reward)
+                    batches[player].add(record, float(rewards[reward_name](other)))
         observations = next_observations
     return EpisodeResult(logs=logs, batches=batches)
+
+
+def _answers(
+    agent: LLMAgent,
+    player: str,
+    observations: list[dict[str, str]],
+    labels: list[tuple[str, str]],
+    generations: int,
+) -> list[list[StepRecord]]:
+    """``generations`` answers of ``agent`` to each game's observation, in one generation, grouped by game."""
+    rows = [obs[player] for obs in observations for _ in range(generations)]
+    answers = agent.respond(rows, labels=[pair for pair in labels for _ in range(generations)])
+    return [answers[g * generations : (g + 1) * generations] for g in range(len(observations))]
 
 
 def _log(
@@ -185,7 +234,7 @@ def _log(
     round_index: int,
     game: int,
     game_id: str,
-    agent: LLMAgent,
+    labels: tuple[str, str],
 ) -> RoundLog:
     logged = {name: float(rewards[name](outcome)) for name in LOGGED_REWARDS}
     logged["game"] = outcome.game_reward  # the environment's own score
@@ -196,7 +245,7 @@ def _log(
         match=game,
         game=game_id,
         section="train",
-        labels=agent.labels,
+        labels=labels,
         answer=record.completion_text,
         reward_name=reward_name,
         reward=float(rewards[reward_name](outcome)),

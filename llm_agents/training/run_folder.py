@@ -169,9 +169,11 @@ def _legacy_context(config: dict[str, Any]) -> codec.Legacy:
     from matrix_games.registration import env_id, game_of
 
     game = str(config.get("game", "IPD-v0"))
+    labels = config.get("labels")  # version 0.1 runs had one pair (a pool's rounds are never legacy)
+    pair = tuple(labels) if isinstance(labels, list) and all(isinstance(x, str) for x in labels) else None
     return codec.Legacy(
         game=get_game(game_of(game)),
         env=env_id(game),
         illegal_reward=float(config.get("illegal_reward", -6.0)),
-        labels=tuple(config.get("labels") or ("action1", "action2")),  # type: ignore[arg-type]
+        labels=pair or ("action1", "action2"),  # type: ignore[arg-type]
     )

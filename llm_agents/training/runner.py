@@ -12,6 +12,7 @@ therefore reproducible on the same machine, and a resumed run equals an uninterr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from llm_agents.agent.adapters import add_adapter, attach_lora, save_adapter
+from llm_agents.agent.config import AgentConfig
+from llm_agents.agent.generation import label_token_count
 from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
@@ -142,13 +145,23 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
         for player in config.learners[1:]:
             add_adapter(peft_model, player, config.model.lora)
     trainers = {player: _trainer(peft_model, config, index, player) for index, player in enumerate(config.learners)}
+    agent_config = _agent_config(config, tokenizer)
     agents = {
         player: LLMAgent.from_config(
-            peft_model, tokenizer, config.agent, adapter_name=player, seed=seeds[f"sampling_{player}"]
+            peft_model, tokenizer, agent_config, adapter_name=player, seed=seeds[f"sampling_{player}"]
         )
         for player in config.learners
     }
     return Learners(peft_model, trainers, agents)
+
+
+def _agent_config(config: TrainConfig, tokenizer: PreTrainedTokenizerBase) -> AgentConfig:
+    """The learners' ``AgentConfig``; with a label pool, one answer length for the whole run (its longest label's)."""
+    agent, pool = config.agent, config.label_pool
+    if pool is None or agent.generation.max_new_tokens is not None:
+        return agent
+    generation = dataclasses.replace(agent.generation, max_new_tokens=label_token_count(tokenizer, sorted(pool.labels)))
+    return dataclasses.replace(agent, generation=generation)
 
 
 def _run_episodes(
@@ -176,6 +189,7 @@ def _run_episodes(
                 rewards=rewards,
                 rounds=config.num_rounds,
                 game_id=config.env_id,
+                generations=config.generations_per_state,
             )
             rollout_time = time.perf_counter() - t_rollout
             for log in result.logs:

@@ -92,6 +92,8 @@ def test_local_grid_trials_are_the_standalone_runs_and_a_rerun_needs_resume(tiny
         ({"resources": {"cpus_per_trial": 0}}, "resources.cpus_per_trial must be a positive number, got 0"),
         ({"evaluate": {"no_such_flag": 1}}, "evaluate: llm-agents evaluate does not take"),
         ({"schedule": 3}, "unknown field 'schedule'"),
+        ({"axes": {"settings": {"g": {"algorithm": "grpo", "grpo.num_generations": 0}}}}, r"axes.settings \(trial g\)"),
+        ({"axes": {"settings": {"g": 4}}}, "axes.settings values must be mappings of settings, got 4"),
     ],
 )
 def test_a_grid_file_that_cannot_run_exits_2_naming_the_field(tiny_llama_dir, tmp_path, capsys, change, message):
@@ -102,6 +104,24 @@ def test_a_grid_file_that_cannot_run_exits_2_naming_the_field(tiny_llama_dir, tm
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and re.search(message, error), error
     assert not (tmp_path / "grid").exists()  # nothing ran
+
+
+def test_a_settings_axis_applies_each_named_bundle_of_settings_together(tiny_llama_dir, tmp_path):
+    bundles = {
+        "ppo": {"algorithm": "ppo"},
+        "g4": {"algorithm": "grpo", "grpo.num_generations": 4, "games_per_update": 1},
+    }
+    spec = load_grid(write_grid(tmp_path, tiny_llama_dir, axes={"settings": bundles, "reward": ["game"]}))
+    configs = {trial.name: trial.config for trial in spec.trials}
+    assert set(configs) == {"game_ppo", "game_g4"}  # the helper writes the axes sorted
+    assert configs["game_ppo"]["algorithm"] == "ppo" and configs["game_ppo"]["games_per_update"] == 2
+    g4 = configs["game_g4"]
+    assert (g4["algorithm"], g4["grpo"]["num_generations"], g4["games_per_update"], g4["reward"]) == (
+        "grpo",
+        4,
+        1,
+        "game",
+    )
 
 
 def test_without_ray_the_grid_names_the_extra_to_install(tiny_llama_dir, tmp_path, capsys, monkeypatch):

@@ -3,6 +3,7 @@ tiny model; and GRPO's statistics are what its maths say."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -110,3 +111,27 @@ def test_trl_reward_function_plays_each_answer_in_its_state():
         got = reward(prompts=[row["prompt"]] * 3, completions=["D", "C", "maybe"], env_seed=[row["env_seed"]] * 3)
         betrayal = -3.0 if info["opponent_previous_action"] == 0 else 0.0
         assert got == [betrayal, 0.0, -6.0]
+
+
+def test_the_comparison_example_tabulates_and_plots_a_grids_runs(make_config, tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "examples" / "grpo" / "compare.py"
+    spec = importlib.util.spec_from_file_location("compare", path)
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    grid = tmp_path / "grid"
+    for name, changes in (("ppo_utilitarian", {}), ("grpo_utilitarian", {"algorithm": "grpo"})):
+        for seed in (1, 2):
+            folder = grid / "train" / name / f"seed{seed}"
+            train(make_config(str(folder), reward="utilitarian", seed=seed, episodes=2, **changes))
+    assert compare.main([str(grid), "--at", "1,2,3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split(" | ")[0].strip("| "): line for line in lines if line.startswith("| ") and "seeds" not in line}
+    assert set(rows) == {"ppo_utilitarian", "grpo_utilitarian"}
+    runs = compare.load(grid)
+    cooperation = np.mean([seed["cooperation"] for seed in runs["ppo_utilitarian"]], axis=0)
+    assert f"{cooperation[0]:.2f} / " in rows["ppo_utilitarian"] and rows["ppo_utilitarian"].split(" | ")[1] == "2"
+    assert " - " in rows["grpo_utilitarian"]  # update 3 does not exist
+    assert (grid / "compare.png").stat().st_size > 10_000
