@@ -10,9 +10,8 @@ import torch
 from llm_agents.grpo import maths
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.grpo.trainer import GRPOTrainer
-from llm_agents.training import runner as runner_module
 from llm_agents.training.runner import train
-from tests.llm_agents.test_training import adapter_weights, assert_same_weights, ppo_lines
+from tests.llm_agents.test_training import adapter_weights, assert_same_weights, interrupted, ppo_lines
 
 
 def grpo(make_config, name, **changes):
@@ -34,18 +33,8 @@ def test_grpo_with_two_learners_and_a_schedule_resumes_exactly(make_config, monk
     assert all("grpo/loss" in line and "ppo/loss/value" not in line for line in lines)
     start = adapter_weights(reference.adapters["player_0"])
 
-    real_checkpoint = runner_module._checkpoint
-
-    def interrupt_at_third(folder, done, *args, **kwargs):
-        if done == 3:
-            raise KeyboardInterrupt
-        real_checkpoint(folder, done, *args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "_checkpoint", interrupt_at_third)
     config = grpo(make_config, "interrupted", opponent="llm", checkpoint_every=1)
-    with pytest.raises(KeyboardInterrupt):
-        train(config)
-    monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
+    interrupted(config, monkeypatch)
     resumed = train(config.replace(resume=True))
     assert (resumed.output_dir / "rounds.jsonl").read_text() == (reference.output_dir / "rounds.jsonl").read_text()
     strip = [{k: v for k, v in line.items() if not k.startswith("time/")} for line in ppo_lines(resumed.output_dir)]

@@ -15,11 +15,10 @@ from llm_agents.evaluation.policies import Observation
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.grpo.trainer import GRPOTrainer
 from llm_agents.training import load_config, save_config, train
-from llm_agents.training import runner as runner_module
 from matrix_games.label_pools import LabelPool
 from matrix_games.rewards import make_reward_fn
 from matrix_games.rounds import with_own_action
-from tests.llm_agents.test_training import adapter_weights, assert_same_weights, ppo_lines, round_logs
+from tests.llm_agents.test_training import adapter_weights, assert_same_weights, interrupted, ppo_lines, round_logs
 
 POOL = [["C", "D"], ["action1", "action2"], ["1", "2"], ["3", "4"]]  # words of the tiny tokenizer
 
@@ -53,18 +52,8 @@ def test_a_pool_run_saves_its_pool_and_resumes_exactly(make_config, monkeypatch,
     saved = load_config(reference.output_dir / "config.yaml")
     assert saved.labels == LabelPool(pairs=tuple(tuple(p) for p in POOL)) == reference.config.labels
 
-    real_checkpoint = runner_module._checkpoint
-
-    def interrupt_at_third(folder, done, *args, **kwargs):
-        if done == 3:
-            raise KeyboardInterrupt
-        real_checkpoint(folder, done, *args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "_checkpoint", interrupt_at_third)
     config = make_config("interrupted", checkpoint_every=1, **settings)
-    with pytest.raises(KeyboardInterrupt):
-        train(config)
-    monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
+    interrupted(config, monkeypatch)
     resumed = train(config.replace(resume=True))
     assert (resumed.output_dir / "rounds.jsonl").read_text() == (reference.output_dir / "rounds.jsonl").read_text()
     assert ppo_lines(resumed.output_dir) == ppo_lines(reference.output_dir)

@@ -55,6 +55,22 @@ def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) 
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
 
 
+def interrupted(config, monkeypatch, at: int = 3) -> None:
+    """Train ``config`` until episode ``at``'s rounds and update are logged but no checkpoint covers them, then stop
+    it as Ctrl-C would (a KeyboardInterrupt out of the checkpoint)."""
+    real_checkpoint = runner_module._checkpoint
+
+    def interrupt(folder, done, *args, **kwargs):
+        if done == at:
+            raise KeyboardInterrupt
+        real_checkpoint(folder, done, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "_checkpoint", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(config)
+    monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
+
+
 def test_run_writes_every_file(make_config, tiny_llama_dir):
     config = make_config()
     result = train(config)
@@ -114,20 +130,10 @@ def test_same_seed_gives_identical_logs_and_adapters(make_config):
 def test_resume_after_interruption_equals_an_uninterrupted_run(make_config, monkeypatch):
     reference = train(make_config("uninterrupted", episodes=4, checkpoint_every=2))
 
-    real_checkpoint = runner_module._checkpoint
-
-    def interrupt_at_third(folder, done, *args, **kwargs):
-        if done == 3:  # episode 3's rounds and PPO step are logged, but no checkpoint covers them
-            raise KeyboardInterrupt
-        real_checkpoint(folder, done, *args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "_checkpoint", interrupt_at_third)
     config = make_config("interrupted", episodes=4, checkpoint_every=1)
-    with pytest.raises(KeyboardInterrupt):
-        train(config)
+    interrupted(config, monkeypatch)
     root = config.output_dir
     assert len(round_logs(root)) == 3 * 2 * 2
-    monkeypatch.setattr(runner_module, "_checkpoint", real_checkpoint)
 
     with pytest.raises(ValueError, match="already holds a run"):
         train(config)
