@@ -23,7 +23,8 @@ from tests.llm_agents.test_training import adapter_weights, assert_same_weights,
 POOL = [["C", "D"], ["action1", "action2"], ["1", "2"], ["3", "4"]]  # words of the tiny tokenizer
 
 
-def test_every_game_draws_its_labels_from_the_pool_and_is_read_with_them(make_config, monkeypatch):
+@pytest.mark.parametrize("opponent", ["tit_for_tat", "llm"])
+def test_every_game_draws_its_labels_from_the_pool_and_is_read_with_them(make_config, monkeypatch, opponent):
     seen = []
     real_respond = LLMAgent.respond
 
@@ -33,8 +34,11 @@ def test_every_game_draws_its_labels_from_the_pool_and_is_read_with_them(make_co
         return records
 
     monkeypatch.setattr(LLMAgent, "respond", recording_respond)
-    run = train(make_config("pool", labels=POOL, episodes=3, games_per_update=4))
+    run = train(make_config("pool", labels=POOL, episodes=3, games_per_update=4, opponent=opponent))
     logs = round_logs(run.output_dir)
+    by_game = {}
+    for log in logs:  # both learners of a game read the same pair
+        assert by_game.setdefault((log.episode, log.match), log.labels) == log.labels
     assert len({log.labels for log in logs}) >= 3  # the games of a run use several pairs
     for text, pair, record in seen:  # each prompt names its game's pair (and no other "action" pair)
         assert pair[0] in text and pair[1] in text
