@@ -3,8 +3,10 @@
 The dataset is ``--states`` game states (the paper's prompt for each, ``llm_agents.integrations.trl.state_dataset``)
 and the reward function plays each sampled answer in its state against ``--opponent`` under ``--reward``
 (``GameReward``), so TRL trains the round-level policy our PPO does, with TRL's GRPO: ``--generations`` answers per
-state are a group, LoRA on the model's linear layers, a fixed ``--beta``. It prints TRL's log of each step (mean reward
-and its spread) and, before and after, the greedy answer's reward over the states.
+state are a group, LoRA on the model's linear layers, a fixed ``--beta``. With ``--rollout episode`` TRL's
+``rollout_func`` plays the episode on from each answer (``--rounds`` rounds, the model answering each) and the
+answer's reward is the episode's return (``EpisodeRollout``, ``EpisodeReturn``). It prints TRL's log of each step
+(mean reward and its spread) and, before and after, the greedy answer's reward over the states (one round each).
 
 Run: ``python examples/trl_grpo.py [--max-steps 10] [--reward utilitarian] [--model smollm2-135m-instruct]`` (the
 ``trl`` extra; about 36 s a step on our 2-core machine in float32 with another job on the other core, so the default
@@ -33,6 +35,8 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=4, help="answers sampled per state (a group) [4]")
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--beta", type=float, default=0.05, help="KL coefficient [0.05]")
+    parser.add_argument("--rollout", choices=["round", "episode"], default="round", help="what an answer is scored by")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of an episode with --rollout episode [5]")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -41,12 +45,15 @@ def main() -> None:
 
     from llm_agents.agent.config import ModelConfig
     from llm_agents.agent.models import load_model
-    from llm_agents.integrations.trl import GameReward, answer_length, state_dataset
+    from llm_agents.integrations.trl import EpisodeReturn, EpisodeRollout, GameReward, answer_length, state_dataset
 
     torch.manual_seed(args.seed)
     model, tokenizer = load_model(ModelConfig(name=args.model, device="cpu", dtype="float32"))
     dataset = state_dataset(opponent=args.opponent, num_states=args.states, seed=args.seed)
     reward = GameReward(opponent=args.opponent, reward=args.reward)
+    rollout = None
+    if args.rollout == "episode":
+        rollout = EpisodeRollout(dataset, opponent=args.opponent, reward=args.reward, rounds=args.rounds)
     config = GRPOConfig(
         output_dir=tempfile.mkdtemp(prefix="trl_grpo_"),
         use_cpu=True,
@@ -67,8 +74,9 @@ def main() -> None:
     lora = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=[reward],
+        reward_funcs=[reward if rollout is None else EpisodeReturn()],
         args=config,
+        rollout_func=rollout,
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=lora,

@@ -107,9 +107,11 @@ def tiny_model_dir(tmp_path_factory):
     return folder
 
 
-def test_trl_grpo_example_runs_two_steps_on_the_tiny_model(tiny_model_dir):
+@pytest.mark.parametrize("rollout", ["round", "episode"])
+def test_trl_grpo_example_runs_two_steps_on_the_tiny_model(tiny_model_dir, rollout):
     pytest.importorskip("trl")
-    output = run_example("trl_grpo.py", "--model", str(tiny_model_dir), "--max-steps", "2", "--states", "8")
+    args = ["--model", str(tiny_model_dir), "--max-steps", "2", "--states", "8", "--rollout", rollout, "--rounds", "3"]
+    output = run_example("trl_grpo.py", *args)
     steps = [line for line in output.splitlines() if line.startswith("step ")]
     assert len(steps) == 2 and all("reward" in line for line in steps)
     assert "greedy reward before:" in output and "2 steps in" in output

@@ -1,17 +1,21 @@
-"""TRL's ``GRPOTrainer`` on our environments: a dataset of game states and a reward function that plays them.
+"""TRL's ``GRPOTrainer`` on our environments: a dataset of game states, and two ways to score a sampled answer.
 
 Each dataset row is one state of an iterated game: the prompt a player reads (``gymnasium.make(ID,
 observation_type="text", ...)`` reset with the row's ``env_seed``, as a chat message) and that seed. TRL samples
-``num_generations`` answers to each prompt (its group); ``GameReward`` rebuilds the same state from the seed, parses
-each answer into an action with our labels (an answer that is neither label is illegal: ``illegal_reward``), plays
-the round against the strategy and returns the round's reward (any reward name, with its parameters). So a TRL run
-is our round-level setting (the paper's PPO also scores each round on its own), with TRL's generation, batching,
-logging and checkpoints.
+``num_generations`` answers to each prompt (its group). Then either:
 
-What TRL's trainer cannot do that ``llm-agents train`` does (docs/training.md): two learners, an adaptive KL
-coefficient or PPO with a value head, reward schedules, whole episodes against a learning opponent, our run folder
-(``rounds.jsonl``, exact resume, reports). TRL's environment hooks (``rollout_func``, ``environment_factory``) are
-experimental; this bridge needs neither. Tested with trl 1.16 (the ``trl`` extra pins ``trl>=1.16,<1.17``).
+- ``GameReward`` (a reward function): rebuild the state from the seed, parse the answer into an action with our
+  labels (an answer that is neither label is illegal: ``illegal_reward``), play that one round against the strategy
+  and return its reward (any reward name, with its parameters). Our round-level setting, as the paper's PPO scores
+  each round.
+- ``EpisodeRollout`` (TRL's ``rollout_func``) with ``EpisodeReturn`` (its reward function): the rollout samples the
+  answer itself, then plays the rest of the episode from that state with the same model answering each next round,
+  and the answer's reward is the episode's (discounted) return. An answer is then credited with what it does to the
+  rounds after it: defecting against tit-for-tat costs the next round.
+
+What TRL's trainer cannot do that ``llm-agents train`` does (docs/grpo.md): two learners, an adaptive KL coefficient
+or PPO with a value head, reward schedules, a learning opponent, our run folder (``rounds.jsonl``, exact resume,
+reports). TRL's ``rollout_func`` is experimental. Tested with trl 1.16 (the ``trl`` extra pins ``trl>=1.16,<1.17``).
 """
 
 from __future__ import annotations
@@ -101,3 +105,100 @@ class GameReward:
             self.env.reset(seed=int(seed))
             rewards.append(float(self.env.step(ILLEGAL if action is None else action)[1]))
         return rewards
+
+
+class EpisodeRollout:
+    """A TRL ``rollout_func``: for each prompt (a state of ``dataset``), sample the model's answer, then play the
+    episode on from there (the same model answering each next round, no gradient) and return its return.
+
+    TRL trains the first answer only (``prompt_ids``, ``completion_ids``, ``logprobs``); ``episode_return`` (the sum of
+    ``discount**k`` times the reward of round k) and ``episode_actions`` reach the reward functions as keyword
+    arguments, so pass ``EpisodeReturn()`` as the reward. The prompts must come from ``dataset`` (found by their text).
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        game: str = "IPD-v0",
+        *,
+        opponent: str = "tit_for_tat",
+        reward: str = "game",
+        labels: tuple[str, str] = ("C", "D"),
+        rounds: int = 5,
+        discount: float = 1.0,
+        parse_mode: ParseMode = "strict",
+        **settings: Any,
+    ) -> None:
+        self.seeds: dict[str, int] = {}
+        for prompt, seed in zip(dataset["prompt"], dataset["env_seed"], strict=True):
+            self.seeds.setdefault(_prompt_key(prompt), int(seed))
+        self.env_args = (game, opponent, reward, tuple(labels))
+        self.settings = {"num_rounds": int(rounds), **settings}
+        self.labels, self.parse_mode, self.discount = tuple(labels), parse_mode, float(discount)
+
+    def __call__(self, prompts: Sequence[Any], trainer: Any) -> dict[str, list]:
+        from llm_agents.agent.config import GenerationConfig
+        from llm_agents.agent.llm_agent import LLMAgent
+
+        tokenizer = trainer.processing_class
+        generation = GenerationConfig(
+            temperature=float(getattr(trainer.args, "temperature", 1.0)),
+            max_new_tokens=answer_length(tokenizer, self.labels),
+        )
+        seed = int(trainer.args.seed) * 1_000_003 + int(trainer.state.global_step)
+        agent = LLMAgent(
+            trainer.model, tokenizer, labels=self.labels, generation=generation, parse_mode=self.parse_mode, seed=seed
+        )
+        envs = [make_env(*self.env_args, **self.settings) for _ in prompts]
+        texts = [env.reset(seed=self._seed(prompt))[0] for env, prompt in zip(envs, prompts, strict=True)]
+        for text, prompt in zip(texts, prompts, strict=True):
+            if _prompt_key(build_messages(text)) != _prompt_key(prompt):
+                raise ValueError(
+                    "EpisodeRollout's game shows another prompt than its dataset for the same seed: build both with "
+                    "the same game, opponent, labels and settings."
+                )
+        first = records = agent.respond(texts)
+        returns, actions = [0.0] * len(envs), [[] for _ in envs]
+        live = list(range(len(envs)))
+        for round_index in range(self.settings["num_rounds"]):
+            still = []
+            for i, record in zip(live, records, strict=True):
+                texts[i], reward, terminated, truncated, _ = envs[i].step(record.action)
+                returns[i] += self.discount**round_index * float(reward)
+                actions[i].append(int(record.action))
+                if not (terminated or truncated):
+                    still.append(i)
+            live = still
+            records = agent.respond([texts[i] for i in live]) if live else []
+        return {
+            "prompt_ids": [record.prompt_ids.tolist() for record in first],
+            "completion_ids": [record.completion_ids.tolist() for record in first],
+            "logprobs": [record.logprobs.tolist() for record in first],
+            "episode_return": returns,
+            "episode_actions": actions,
+        }
+
+    def _seed(self, prompt: Any) -> int:
+        key = _prompt_key(prompt)
+        if key not in self.seeds:
+            raise ValueError(
+                "EpisodeRollout got a prompt that is not in its dataset; build it with the dataset the trainer "
+                f"trains on (state_dataset(...)). The prompt: {key[:120]!r}..."
+            )
+        return self.seeds[key]
+
+
+class EpisodeReturn:
+    """TRL reward function for ``EpisodeRollout``: each answer's reward is its episode's return."""
+
+    __name__ = "episode_return"
+
+    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], episode_return: Sequence[float], **_: Any):
+        return [float(value) for value in episode_return]
+
+
+def _prompt_key(prompt: Any) -> str:
+    """A prompt (chat messages or text) as one string: the text of its messages."""
+    if isinstance(prompt, list):
+        return "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+    return str(prompt)

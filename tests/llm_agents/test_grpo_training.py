@@ -102,6 +102,53 @@ def test_trl_reward_function_plays_each_answer_in_its_state():
         assert got == [betrayal, 0.0, -6.0]
 
 
+def test_trl_episode_rollout_credits_each_answer_with_its_episodes_return(make_lora_model, tiny_tokenizer):
+    pytest.importorskip("datasets")
+    from types import SimpleNamespace
+
+    import gymnasium
+
+    from llm_agents.agent.chat import encode_prompts
+    from llm_agents.agent.parsing import parse_action
+    from llm_agents.integrations.trl import EpisodeReturn, EpisodeRollout, state_dataset
+
+    dataset = state_dataset(opponent="tit_for_tat", num_states=6, seed=2)
+    rollout = EpisodeRollout(dataset, opponent="tit_for_tat", reward="utilitarian", rounds=3, discount=0.5)
+    trainer = SimpleNamespace(
+        model=make_lora_model(),
+        processing_class=tiny_tokenizer,
+        args=SimpleNamespace(temperature=1.0, seed=0),
+        state=SimpleNamespace(global_step=0),
+    )
+    prompts = list(dataset["prompt"]) * 2  # TRL repeats each prompt num_generations times
+    output = rollout(prompts, trainer)
+    assert all(len(output[key]) == 12 for key in ("prompt_ids", "completion_ids", "logprobs", "episode_return"))
+    for index, prompt in enumerate(prompts):
+        ids = encode_prompts([prompt[-1]["content"]], tiny_tokenizer)[1][0]
+        assert output["prompt_ids"][index] == ids
+        assert len(output["logprobs"][index]) == len(output["completion_ids"][index])
+        actions = output["episode_actions"][index]
+        first = parse_action(
+            tiny_tokenizer.decode(output["completion_ids"][index], skip_special_tokens=True), ("C", "D")
+        )
+        assert len(actions) == 3 and actions[0] == (2 if first is None else first)
+        env = gymnasium.make(
+            "matrix_games/IPD-v0",
+            opponent="tit_for_tat",
+            reward="utilitarian",
+            observation_type="text",
+            action_labels=("C", "D"),
+            allow_illegal=True,
+            num_rounds=3,
+        )
+        env.reset(seed=dataset[index % 6]["env_seed"])
+        replayed = sum(0.5**k * float(env.step(action)[1]) for k, action in enumerate(actions))
+        assert output["episode_return"][index] == pytest.approx(replayed)
+    assert EpisodeReturn()(prompts, [None] * 12, episode_return=output["episode_return"]) == output["episode_return"]
+    with pytest.raises(ValueError, match="not in its dataset"):
+        rollout([[{"role": "user", "content": "another game"}]], trainer)
+
+
 def test_the_comparison_example_tabulates_and_plots_a_grids_runs(make_config, tmp_path, capsys):
     import importlib.util
     from pathlib import Path
