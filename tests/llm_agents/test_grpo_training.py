@@ -78,23 +78,29 @@ def test_bad_grpo_settings_are_named():
         GRPOConfig(epochs=0)
 
 
+def text_ipd(reward: str, **settings):
+    """The IPD against tit-for-tat as the TRL bridge should see it, built straight from gymnasium.make."""
+    import gymnasium
+
+    return gymnasium.make(
+        "matrix_games/IPD-v0",
+        opponent="tit_for_tat",
+        reward=reward,
+        observation_type="text",
+        action_labels=("C", "D"),
+        allow_illegal=True,
+        **settings,
+    )
+
+
 def test_trl_reward_function_plays_each_answer_in_its_state():
     pytest.importorskip("datasets")
     from llm_agents.integrations.trl import GameReward, state_dataset
 
     dataset = state_dataset(opponent="tit_for_tat", num_states=6, seed=1)
     reward = GameReward(opponent="tit_for_tat", reward="deontological")
-    import gymnasium
-
     for row in dataset:
-        env = gymnasium.make(
-            "matrix_games/IPD-v0",
-            opponent="tit_for_tat",
-            reward="deontological",
-            observation_type="text",
-            action_labels=("C", "D"),
-            allow_illegal=True,
-        )
+        env = text_ipd("deontological")
         prompt, info = env.reset(seed=row["env_seed"])
         assert row["prompt"] == [{"role": "user", "content": prompt}]
         got = reward(prompts=[row["prompt"]] * 3, completions=["D", "C", "maybe"], env_seed=[row["env_seed"]] * 3)
@@ -105,8 +111,6 @@ def test_trl_reward_function_plays_each_answer_in_its_state():
 def test_trl_episode_rollout_credits_each_answer_with_its_episodes_return(make_lora_model, tiny_tokenizer):
     pytest.importorskip("datasets")
     from types import SimpleNamespace
-
-    import gymnasium
 
     from llm_agents.agent.chat import encode_prompts
     from llm_agents.agent.parsing import parse_action
@@ -132,15 +136,7 @@ def test_trl_episode_rollout_credits_each_answer_with_its_episodes_return(make_l
             tiny_tokenizer.decode(output["completion_ids"][index], skip_special_tokens=True), ("C", "D")
         )
         assert len(actions) == 3 and actions[0] == (2 if first is None else first)
-        env = gymnasium.make(
-            "matrix_games/IPD-v0",
-            opponent="tit_for_tat",
-            reward="utilitarian",
-            observation_type="text",
-            action_labels=("C", "D"),
-            allow_illegal=True,
-            num_rounds=3,
-        )
+        env = text_ipd("utilitarian", num_rounds=3)
         env.reset(seed=dataset[index % 6]["env_seed"])
         replayed = sum(0.5**k * float(env.step(action)[1]) for k, action in enumerate(actions))
         assert output["episode_return"][index] == pytest.approx(replayed)
