@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from matrix_games.label_pools import LabelPool, as_labels
 from matrix_games.wrappers import as_schedule
 
 PAPER_MODEL_NAMES: Mapping[str, str] = {
@@ -36,7 +37,8 @@ PAPER_MODEL_ORDER = (
 
 def model_label(run_config: Mapping[str, Any]) -> str:
     """The model name of a training run (its config as plain data): the paper's name of its reward, its opponent,
-    its game when it is not the Prisoner's Dilemma, and GRPO when it was trained with it (PPO is the paper's).
+    its game when it is not the Prisoner's Dilemma, its label pool if it trained on one, and GRPO when it was trained
+    with it (PPO is the paper's), with its answers per state when more than one.
 
     Example:
         >>> model_label({"reward": "game:500,deontological:500", "opponent": "tit_for_tat"})
@@ -45,11 +47,31 @@ def model_label(run_config: Mapping[str, Any]) -> str:
         'Utilitarian (vs conditional_cooperator, PublicGoods-v0)'
         >>> model_label({"reward": "utilitarian", "opponent": "tit_for_tat", "algorithm": "grpo"})
         'Utilitarian (vs tit_for_tat, GRPO)'
+        >>> model_label({"reward": "game", "algorithm": "grpo", "grpo": {"num_generations": 4}})
+        'Game payoffs (vs tit_for_tat, GRPO G=4)'
+        >>> model_label({"reward": "utilitarian", "labels": {"pairs": [], "generator": "letters"}})
+        'Utilitarian (vs tit_for_tat, letters label pool)'
     """
     reward = str(run_config.get("reward", "game"))
     phases = [name for name, _ in as_schedule(reward).phases]
     name = ", then ".join(PAPER_MODEL_NAMES.get(phase, phase) for phase in phases)
     game = str(run_config.get("game", "IPD-v0"))
     where = "" if game in ("IPD-v0", "matrix_games/IPD-v0", "prisoners_dilemma") else f", {game}"
-    how = ", GRPO" if run_config.get("algorithm", "ppo") == "grpo" else ""
-    return f"{name} (vs {run_config.get('opponent', 'tit_for_tat')}{where}{how})"
+    return f"{name} (vs {run_config.get('opponent', 'tit_for_tat')}{where}{_pool(run_config)}{_algorithm(run_config)})"
+
+
+def _pool(run_config: Mapping[str, Any]) -> str:
+    """A label pool's name; none for one fixed pair (the test bench names the labels it tests with)."""
+    spec = run_config.get("labels")
+    labels = None if spec is None else as_labels(spec)
+    if not isinstance(labels, LabelPool):
+        return ""
+    return f", {labels.generator} label pool" if labels.generator else f", pool of {len(labels.pairs)} label pairs"
+
+
+def _algorithm(run_config: Mapping[str, Any]) -> str:
+    """GRPO, and its answers per state when more than one (PPO, the paper's, is not named)."""
+    if run_config.get("algorithm", "ppo") != "grpo":
+        return ""
+    generations = int((run_config.get("grpo") or {}).get("num_generations", 1))
+    return ", GRPO" if generations == 1 else f", GRPO G={generations}"

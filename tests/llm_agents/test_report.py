@@ -12,8 +12,10 @@ import pytest
 
 from llm_agents.cli import main as llm_agents_main
 from llm_agents.evaluation import EvaluationConfig, StrategyPolicy, evaluate
+from llm_agents.grpo.config import GRPOConfig
 from llm_agents.reporting.load import discover, group_by_label
 from llm_agents.reporting.report import build_report
+from llm_agents.training import TrainConfig, config_to_dict
 from llm_agents.training.naming import model_label
 
 CONFIG = EvaluationConfig(episodes=4, rounds=3, other_prompts=("unrelated_morality", "poetic"))
@@ -98,6 +100,20 @@ def test_model_label_names_the_paper_models():
     assert model_label({"reward": "game:500,utilitarian:500", "opponent": "tit_for_tat"}) == (
         "Game payoffs, then Utilitarian (vs tit_for_tat)"
     )
+
+
+def test_model_label_tells_apart_what_a_grid_varies():
+    """GRPO with sampled groups and label-pool training are other models than GRPO and one fixed pair."""
+
+    def label(**changes):
+        return model_label(config_to_dict(TrainConfig(reward="utilitarian", **changes)))
+
+    assert label() == "Utilitarian (vs tit_for_tat)"
+    assert label(labels=("C", "D")) == "Utilitarian (vs tit_for_tat)"
+    assert label(algorithm="grpo") == "Utilitarian (vs tit_for_tat, GRPO)"
+    assert label(algorithm="grpo", grpo=GRPOConfig(num_generations=4)) == "Utilitarian (vs tit_for_tat, GRPO G=4)"
+    assert label(labels="letters") == "Utilitarian (vs tit_for_tat, letters label pool)"
+    assert label(labels=(("C", "D"), ("X", "Y"))) == "Utilitarian (vs tit_for_tat, pool of 2 label pairs)"
 
 
 def test_report_cli(evaluations, tmp_path, capsys):
