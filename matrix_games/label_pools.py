@@ -145,6 +145,17 @@ def as_labels(spec: object) -> tuple[str, str] | LabelPool:
     return validate_labels(spec)  # type: ignore[arg-type]
 
 
+def pool_of(spec: object) -> LabelPool | None:
+    """The pool a ``labels`` setting names (as ``as_labels`` reads it); None for one pair or no setting.
+
+    Example:
+        >>> pool_of([["C", "D"], ["X", "Y"]]).members, pool_of(["C", "D"]), pool_of(None)
+        ((('C', 'D'), ('X', 'Y')), None, None)
+    """
+    labels = as_labels(spec) if spec else None
+    return labels if isinstance(labels, LabelPool) else None
+
+
 def _check_disjoint(pairs: Sequence[tuple[str, str]]) -> None:
     first: dict[str, int] = {}
     for index, pair in enumerate(pairs):

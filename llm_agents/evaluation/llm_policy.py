@@ -23,8 +23,7 @@ from llm_agents.evaluation.policies import Decision, Observation
 from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.training.naming import NO_FINE_TUNING, model_label
 from llm_agents.training.run_folder import RunFolder
-from matrix_games.actions import DEFAULT_LABELS
-from matrix_games.label_pools import LabelPool, as_labels
+from matrix_games.label_pools import LabelPool, pool_of
 
 
 class LLMPolicy:
@@ -192,6 +191,5 @@ def load_llm_policy(
         "seed": seed,
         "label": default_label(run_config, adapter_dir, preface),
     }
-    pool = as_labels((run_config or {}).get("labels") or DEFAULT_LABELS)
-    training_pool = pool if isinstance(pool, LabelPool) else None
+    training_pool = pool_of((run_config or {}).get("labels"))
     return LLMPolicy(agent, batch_size=batch_size, description=description, training_pool=training_pool)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from matrix_games.label_pools import LabelPool, as_labels
+from matrix_games.label_pools import pool_of
 from matrix_games.wrappers import as_schedule
 
 PAPER_MODEL_NAMES: Mapping[str, str] = {
@@ -62,11 +62,10 @@ def model_label(run_config: Mapping[str, Any]) -> str:
 
 def _pool(run_config: Mapping[str, Any]) -> str:
     """A label pool's name; none for one fixed pair (the test bench names the labels it tests with)."""
-    spec = run_config.get("labels")
-    labels = None if spec is None else as_labels(spec)
-    if not isinstance(labels, LabelPool):
+    pool = pool_of(run_config.get("labels"))
+    if pool is None:
         return ""
-    return f", {labels.generator} label pool" if labels.generator else f", pool of {len(labels.pairs)} label pairs"
+    return f", {pool.generator} label pool" if pool.generator else f", pool of {len(pool.pairs)} label pairs"
 
 
 def _algorithm(run_config: Mapping[str, Any]) -> str:
