@@ -5,8 +5,9 @@ usage: python benchmarks/train_episode.py [--config configs/demo.yaml] [--episod
 
 Runs ``llm_agents.training.train`` for a few episodes of the given config (the demo's by default: the embedded
 SmolLM2 on CPU) in a temporary folder and prints, per episode (the median of the episodes after the first, a
-warm-up): generation (the rollout, ``time/rollout``), old log-probs and values, reference log-probs, and the PPO
-epochs (the trainer's ``time/ppo/*``), with the tokens the passes computed. ``--compare`` runs the same episodes
+warm-up): generation (the rollout, ``time/rollout``), old log-probs (and values), reference log-probs, and the
+update's epochs (the trainer's ``time/ppo/*``, or ``time/grpo/*`` with ``--set algorithm=grpo``), with the tokens the
+passes computed. ``--compare`` runs the same episodes
 (same seed, so the same games) with ``batching=padded`` and then ``batching=tree``, prints both side by side with
 the peak resident memory of each, and ends with ``speedup: X.XX`` (plain episode time / tree episode time).
 
@@ -36,10 +37,11 @@ from llm_agents.training.config_io import parse_override
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = (
     ("generation (rollout of every round)", "time/rollout"),
-    ("old log-probs and values", "time/ppo/old_forward_pass"),
-    ("reference log-probs", "time/ppo/ref_forward_pass"),
-    ("PPO epochs", "time/ppo/optimize_step"),
+    ("old log-probs (and PPO's values)", "time/{algorithm}/old_forward_pass"),
+    ("reference log-probs", "time/{algorithm}/ref_forward_pass"),
+    ("update epochs", "time/{algorithm}/optimize_step"),
 )
+"""Each part's title and log key; the trainer's keys carry the run's algorithm (``ppo`` or ``grpo``)."""
 
 
 def resident_bytes() -> int:
@@ -84,8 +86,8 @@ def median(steps: list[dict], key: str) -> float:
     return statistics.median(step.get(key, 0.0) for step in later)
 
 
-def episode_time(steps: list[dict]) -> float:
-    return median(steps, "time/rollout") + median(steps, "time/ppo/total")
+def episode_time(steps: list[dict], algorithm: str) -> float:
+    return median(steps, "time/rollout") + median(steps, f"time/{algorithm}/total")
 
 
 def main() -> None:
@@ -100,18 +102,21 @@ def main() -> None:
     paths = ("padded", "tree") if args.compare else (config.batching,)
     results = {path: run(args.config, overrides, args.episodes, path) for path in paths}
 
+    algorithm = config.algorithm
+    epochs = config.grpo.epochs if algorithm == "grpo" else config.ppo.ppo_epochs
     print(
         f"{config.model.name} ({dtype_choice(config.model).name}), LoRA r={config.model.lora.r}: {args.episodes} "
         f"episodes of {config.games_per_update} game(s) x {config.num_rounds} rounds (batch "
-        f"{config.samples_per_update}), ppo_epochs {config.ppo.ppo_epochs}; torch threads {torch.get_num_threads()}"
+        f"{config.samples_per_update}), {algorithm} epochs {epochs}; torch threads {torch.get_num_threads()}"
     )
     print(f"per episode, median of episodes 2..{args.episodes} (seconds)\n")
     print(f"{'':44}" + "".join(f"{path:>12}" for path in paths))
     for title, key in PARTS:
+        key = key.format(algorithm=algorithm)
         print(f"{title:44}" + "".join(f"{median(results[p][0], key):12.2f}" for p in paths))
-    print(f"{'episode total':44}" + "".join(f"{episode_time(results[p][0]):12.2f}" for p in paths))
+    print(f"{'episode total':44}" + "".join(f"{episode_time(results[p][0], algorithm):12.2f}" for p in paths))
     print(
-        f"{'tokens per PPO pass (computed / in batch)':44}"
+        f"{'tokens per update pass (computed / in batch)':44}"
         + "".join(
             f"{median(results[p][0], 'batch/computed_tokens'):>6.0f}/{median(results[p][0], 'batch/tokens'):<5.0f}"
             for p in paths
@@ -119,7 +124,8 @@ def main() -> None:
     )
     print(f"{'peak resident memory (GB)':44}" + "".join(f"{results[p][1] / 2**30:12.2f}" for p in paths))
     if args.compare:
-        print(f"speedup: {episode_time(results['padded'][0]) / episode_time(results['tree'][0]):.2f}")
+        speedup = episode_time(results["padded"][0], algorithm) / episode_time(results["tree"][0], algorithm)
+        print(f"speedup: {speedup:.2f}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from llm_agents.ppo.checks import check_batch, check_scores
 from llm_agents.ppo.optimise import NonFiniteError, optimizer_step
 from llm_agents.ppo.parameters import adapter_in_eval_mode, adapter_parameters, make_optimizer
 from llm_agents.sequences import Batching
-from llm_agents.sequences.forward import make_batch
+from llm_agents.sequences.forward import PaddedBatch, TreeBatch, make_batch
 from llm_agents.sequences.reference import ReferenceMemo, memoised_logprobs
 
 
@@ -50,7 +50,8 @@ class GRPOTrainer:
     def step(
         self, queries: Sequence[torch.Tensor], responses: Sequence[torch.Tensor], scores: Sequence[float]
     ) -> dict[str, float]:
-        """One GRPO update on the episode's answers; returns its statistics (``grpo/*``, ``objective/kl``, times)."""
+        """One GRPO update on the episode's answers; returns its statistics (``grpo/*``, ``objective/kl``, and
+        ``time/grpo/*``: the reference pass, the old-policy pass (epochs > 1 only), the epochs and the total)."""
         started = time.perf_counter()
         queries, responses = check_batch(queries, responses, len(queries))
         scores = check_scores(scores, len(queries), torch.device("cpu"))
@@ -61,31 +62,22 @@ class GRPOTrainer:
         batch = make_batch(queries, responses, self._pad_token_id, self.device, self.batching)
         config = self.config
         with self._this_adapter_in_eval_mode():
+            timing: dict[str, float] = {}
+            t = time.perf_counter()
             reference = None
             if config.beta > 0:
                 with torch.no_grad(), self.model.disable_adapter():
                     reference = memoised_logprobs(self.model, self.reference_memo, queries, responses, batch.mask)
+            timing["time/grpo/ref_forward_pass"] = time.perf_counter() - t
+            t = time.perf_counter()
             old = None
             if config.epochs > 1:
                 with torch.no_grad():
                     old = batch.forward(self.model, None).logprobs
-            for _ in range(config.epochs):
-                logprobs = batch.forward(self.model, None).logprobs
-                loss = maths.grpo_loss(
-                    logprobs,
-                    logprobs.detach() if old is None else old,
-                    advantages.to(self.device),
-                    batch.mask,
-                    ref_logprobs=reference,
-                    beta=config.beta,
-                    epsilon_low=config.epsilon,
-                    epsilon_high=config.upper_epsilon,
-                    loss_type=config.loss_type,
-                )
-                if not bool(torch.isfinite(loss)):
-                    raise NonFiniteError("loss", float(loss))
-                loss.backward()
-                optimizer_step(config, self.optimizer, self.trainable_parameters)  # type: ignore[arg-type]
+            timing["time/grpo/old_forward_pass"] = time.perf_counter() - t
+            t = time.perf_counter()
+            loss, logprobs = self._epochs(batch, advantages, reference, old)
+            timing["time/grpo/optimize_step"] = time.perf_counter() - t
         self.step_count += 1
         kl = float("nan")
         if reference is not None:
@@ -100,8 +92,37 @@ class GRPOTrainer:
             "env/reward_mean": float(scores.mean()),
             "env/reward_std": float(scores.std()) if len(scores) > 1 else 0.0,
             **batch.sizes(),
+            **timing,
             "time/grpo/total": time.perf_counter() - started,
         }
+
+    def _epochs(
+        self,
+        batch: PaddedBatch | TreeBatch,
+        advantages: torch.Tensor,
+        reference: torch.Tensor | None,
+        old: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The update's passes over the batch (``epochs`` of them); the last loss and log-probs."""
+        config = self.config
+        for _ in range(config.epochs):
+            logprobs = batch.forward(self.model, None).logprobs
+            loss = maths.grpo_loss(
+                logprobs,
+                logprobs.detach() if old is None else old,
+                advantages.to(self.device),
+                batch.mask,
+                ref_logprobs=reference,
+                beta=config.beta,
+                epsilon_low=config.epsilon,
+                epsilon_high=config.upper_epsilon,
+                loss_type=config.loss_type,
+            )
+            if not bool(torch.isfinite(loss)):
+                raise NonFiniteError("loss", float(loss))
+            loss.backward()
+            optimizer_step(config, self.optimizer, self.trainable_parameters)  # type: ignore[arg-type]
+        return loss, logprobs
 
     def _warn_no_groups(self, answers: int) -> None:
         """Once per run: an update whose answers all had different prompts learns nothing but the KL term."""

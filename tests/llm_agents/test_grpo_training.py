@@ -10,6 +10,7 @@ import torch
 from llm_agents.grpo import maths
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.grpo.trainer import GRPOTrainer
+from llm_agents.training.run_folder import read_jsonl
 from llm_agents.training.runner import train
 from tests.llm_agents.test_training import adapter_weights, assert_same_weights, interrupted, ppo_lines
 
@@ -62,6 +63,9 @@ def test_grpo_groups_the_rounds_of_an_update_by_their_prompt(make_config, monkey
     assert line["grpo/groups/alone"] == alone
     assert line["grpo/advantages/mean_abs"] == pytest.approx(float(advantages.abs().mean()), abs=1e-6)
     assert line["env/reward_mean"] == pytest.approx(sum(scores) / len(scores))
+    timed = next(read_jsonl(run.output_dir / "ppo.jsonl"))  # the benchmark's split of a step
+    parts = [timed[f"time/grpo/{part}"] for part in ("ref_forward_pass", "old_forward_pass", "optimize_step")]
+    assert all(t >= 0 for t in parts) and sum(parts) <= timed["time/grpo/total"]
 
 
 def test_a_grpo_checkpoint_does_not_resume_as_ppo(make_config):
