@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_agents.training.config_io import apply_overrides, config_from_dict, config_to_dict, read_yaml
+from llm_agents.training.run_folder import check_output_folder
 
 FIELDS = ("base", "output_dir", "axes", "resources", "max_concurrent", "max_failures", "evaluate", "report")
 RESOURCES = ("cpus_per_trial", "gpus_per_trial")
@@ -95,7 +96,10 @@ def load_grid(path: str | Path, overrides: dict[str, Any] | None = None) -> Grid
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise GridFileError(f"{where}: unknown field {unknown[0]!r}; a grid file has {list(FIELDS)}.")
-    output_dir = Path(data.get("output_dir") or "runs/grid").resolve()
+    try:
+        output_dir = check_output_folder(data.get("output_dir", "runs/grid"), "output_dir").resolve()
+    except ValueError as error:
+        raise GridFileError(f"{where}: {error}") from None
     axes = _axes(data.get("axes"), where)
     resources = data.get("resources") or {}
     bad = sorted(set(resources) - set(RESOURCES)) if isinstance(resources, dict) else ["(not a mapping)"]

@@ -25,6 +25,7 @@ from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.training.derived import check_batching, check_episodes, check_groups, derived_ppo, stage_game_of
+from llm_agents.training.run_folder import check_output_folder
 from matrix_games.actions import DEFAULT_LABELS
 from matrix_games.games import Game
 from matrix_games.label_pools import LabelPool, as_labels
@@ -172,9 +173,7 @@ class TrainConfig:
             check_finite("deontological_penalty", self.deontological_penalty, example="3", minimum=0.0),
         )
         set_(self, "labels", as_labels(self.labels))
-        if not isinstance(self.output_dir, (str, Path)):
-            raise ValueError(f"output_dir must be a path, got {self.output_dir!r}.")
-        set_(self, "output_dir", Path(self.output_dir))
+        set_(self, "output_dir", check_output_folder(self.output_dir))
         for name, kind in (
             ("model", ModelConfig),
             ("generation", GenerationConfig),

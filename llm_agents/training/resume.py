@@ -13,7 +13,7 @@ from typing import Any
 from llm_agents.training.checkpoints import ResumePoint, resume_point
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.config_io import config_from_dict, config_to_dict
-from llm_agents.training.run_folder import RunFolder
+from llm_agents.training.run_folder import RUN_FILES, RUN_FOLDERS, TRACKER_FOLDERS, RunFolder
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +22,29 @@ RESUME_MAY_CHANGE = ("episodes", "resume", "overwrite", "progress", "tracker", "
 
 
 def prepare_folder(folder: RunFolder, config: TrainConfig) -> ResumePoint | None:
-    """Check the folder against ``config``; return the checkpoint to resume from (None: start afresh)."""
-    if not config.resume:
-        if folder.holds_a_run() and not config.overwrite:
-            raise ValueError(
-                f"{folder.root} already holds a run (config.yaml or rounds.jsonl); pass resume=True (--resume) to "
-                "continue it, overwrite=True (--overwrite) to start it over, or choose another output_dir."
-            )
-        if config.overwrite:
+    """Check the folder against ``config``; return the checkpoint to resume from (None: start afresh).
+
+    A fresh start refuses a folder holding a run (unless ``overwrite``, which removes only what a run wrote and
+    refuses a folder holding anything else) or holding a file or folder a run would write; the run's manifest is
+    written before anything else.
+    """
+    point = _resume_point(folder, config) if config.resume else None
+    if point is None:
+        if folder.holds_a_run() and not config.resume:
+            if not config.overwrite:
+                raise ValueError(
+                    f"{folder.root} already holds a run (config.yaml or rounds.jsonl); pass resume=True (--resume) "
+                    "to continue it, overwrite=True (--overwrite) to start it over, or choose another output_dir."
+                )
             folder.clear()
-        return None
+        elif config.overwrite and folder.root.is_dir():
+            folder.clear()  # refuses a folder holding anything no run wrote
+        _check_nothing_in_the_way(folder)
+    folder.write_manifest(config.tracker)
+    return point
+
+
+def _resume_point(folder: RunFolder, config: TrainConfig) -> ResumePoint | None:
     if not folder.config.exists():
         if folder.rounds.exists() or folder.checkpoints.exists():
             raise ValueError(
@@ -47,6 +60,21 @@ def prepare_folder(folder: RunFolder, config: TrainConfig) -> ResumePoint | None
             f"Only {list(RESUME_MAY_CHANGE)} may change; pass the saved config (--config {folder.config})."
         )
     return resume_point(folder, config.learners)
+
+
+def _check_nothing_in_the_way(folder: RunFolder) -> None:
+    """A fresh run writes its files and folders itself: one of those names already taken by something no run of
+    this folder wrote (a stray ``adapters/`` or ``summary.json``) is refused rather than mixed into or replaced."""
+    if not folder.root.is_dir() or folder.manifest.is_file():
+        return
+    taken = sorted(
+        name for name in (*RUN_FILES, *RUN_FOLDERS, *TRACKER_FOLDERS.values()) if (folder.root / name).exists()
+    )
+    if taken:
+        raise ValueError(
+            f"{folder.root} already holds {', '.join(taken)}, which a run writes, but no run of ours: move "
+            "them away, or choose another output_dir."
+        )
 
 
 def _comparable(config: TrainConfig) -> dict[str, Any]:

@@ -10,6 +10,7 @@ Layout::
       checkpoints/episode_00100/       see checkpoints.py
       adapters/player_0/               the final adapter(s)
       action_types.png, summary.json   written at the end
+      manifest.json                    what this run writes (the entries ``--overwrite`` may remove)
 
 The lock is an exclusive ``flock`` on ``.lock``, taken before anything else is read or written, by fresh runs and
 resumes alike: a second process on the same folder is refused at once, and the lock dies with its process, so a
@@ -22,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import time
@@ -34,8 +36,42 @@ from matrix_games.games import get_game
 from matrix_games.records import RoundLog
 
 RUN_FILES = ("config.yaml", "rounds.jsonl", "ppo.jsonl", "summary.json", "action_types.png")
-RUN_FOLDERS = ("checkpoints", "adapters", "tensorboard", "wandb")
-"""What a run writes; ``--overwrite`` removes exactly these (nothing else in the folder)."""
+RUN_FOLDERS = ("checkpoints", "adapters")
+TRACKER_FOLDERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
+"""What a run writes: its files, its folders, and the folder of its tracker (if any)."""
+
+MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".lock"
+_FOLDER_ENTRIES = {"checkpoints": re.compile(r"episode_\d+(\.partial)?"), "adapters": re.compile(r"player_\d+")}
+"""What a run writes inside its own folders: anything else there was put by someone else."""
+
+
+def check_output_folder(path: object, setting: str = "output_dir") -> Path:
+    """``path`` as a ``Path``, refused when it is empty or is the current folder, the home folder or the root.
+
+    A run folder is removed entry by entry on ``--overwrite``; an empty value (an unset shell variable, ``""`` in
+    YAML) means the current folder, which holds other things. Every such value is refused with the fix.
+    """
+    if not isinstance(path, (str, Path)):
+        raise ValueError(f"{setting} must be a folder path, got {path!r}; e.g. {setting}: runs/my_run.")
+    text = str(path)
+    if not text.strip():
+        raise ValueError(
+            f"{setting} is empty ({text!r}), which would mean the current folder; give the run a folder of its own, "
+            f'e.g. {setting}: runs/my_run (an unset shell variable in --output-dir "$DIR" gives this).'
+        )
+    if "\0" in text:
+        raise ValueError(f"{setting} {text!r} holds a NUL character; give a plain folder path, e.g. runs/my_run.")
+    resolved = Path(text).expanduser().resolve()
+    forbidden = {Path.cwd().resolve(): "the current folder", Path(resolved.anchor): "the filesystem root"}
+    with contextlib.suppress(RuntimeError, KeyError):
+        forbidden.setdefault(Path.home().resolve(), "your home folder")
+    if resolved in forbidden:
+        raise ValueError(
+            f"{setting} {text!r} is {forbidden[resolved]} ({resolved}); a run needs a folder of its own, which "
+            f"--overwrite may empty: e.g. {setting}: runs/my_run."
+        )
+    return Path(text)
 
 
 class RunFolderLocked(ValueError):
@@ -146,12 +182,60 @@ class RunFolder:
         """Hold the folder's exclusive lock for the block; raise ``RunFolderLocked`` naming the holder if taken."""
         return folder_lock(self.root, self.lock_file)
 
+    manifest = property(lambda self: self.root / MANIFEST_FILE)
+
+    def write_manifest(self, tracker: str = "none") -> None:
+        """Record what this run writes (``RUN_FILES``, ``RUN_FOLDERS`` and its tracker's folder)."""
+        entries = [*RUN_FILES, *RUN_FOLDERS, *([TRACKER_FOLDERS[tracker]] if tracker in TRACKER_FOLDERS else [])]
+        self.manifest.write_text(json.dumps({"format": 1, "entries": entries}, indent=1) + "\n", encoding="utf-8")
+
+    def owned_entries(self) -> set[str]:
+        """The top-level entries a run wrote here: its manifest's, or (a run of version 0.1 or 0.2, which wrote no
+        manifest) the run files and folders and the tracker folder its ``config.yaml`` names."""
+        entries: set[str] = set()
+        if self.manifest.is_file():
+            try:
+                entries = set(json.loads(self.manifest.read_text(encoding="utf-8"))["entries"])
+            except (ValueError, KeyError, TypeError):
+                entries = set()
+        if not entries and self.holds_a_run():
+            entries = {*RUN_FILES, *RUN_FOLDERS}
+            with contextlib.suppress(Exception):
+                tracker = str(self.read_config().get("tracker", "none"))
+                entries |= {TRACKER_FOLDERS[tracker]} if tracker in TRACKER_FOLDERS else set()
+        return entries | {MANIFEST_FILE, LOCK_FILE}
+
+    def foreign_entries(self) -> list[str]:
+        """What in the folder no run wrote: top-level entries outside ``owned_entries``, and anything inside
+        ``checkpoints/`` or ``adapters/`` that is not a checkpoint or a learner's adapter (paths relative to it)."""
+        if not self.root.is_dir():
+            return []
+        owned = self.owned_entries()
+        foreign = sorted(entry.name for entry in self.root.iterdir() if entry.name not in owned)
+        for name, pattern in _FOLDER_ENTRIES.items():
+            folder = self.root / name
+            if name in owned and folder.is_dir():
+                foreign += sorted(f"{name}/{e.name}" for e in folder.iterdir() if not pattern.fullmatch(e.name))
+            elif name in owned and folder.exists():
+                foreign.append(name)
+        return sorted(foreign)
+
     def clear(self) -> None:
-        """Remove the files and folders a run writes (``RUN_FILES``, ``RUN_FOLDERS``), nothing else."""
-        for name in RUN_FILES:
-            (self.root / name).unlink(missing_ok=True)
-        for name in RUN_FOLDERS:
-            shutil.rmtree(self.root / name, ignore_errors=True)
+        """Remove what a run wrote here (``owned_entries``; the lock stays), after checking that nothing else is in
+        the folder: a foreign entry anywhere is refused, with its name, and nothing is removed."""
+        foreign = self.foreign_entries()
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise ValueError(
+                f"Cannot overwrite {self.root}: it holds {shown}, which no run wrote; --overwrite removes only a "
+                "run's own files. Move those away, or choose another output_dir."
+            )
+        for name in sorted(self.owned_entries() - {LOCK_FILE}):
+            path = self.root / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
 
     def read_config(self) -> dict[str, Any]:
         """The run's ``config.yaml`` as plain data (what the user asked for; older runs saved it resolved)."""

@@ -94,6 +94,8 @@ def test_local_grid_trials_are_the_standalone_runs_and_a_rerun_needs_resume(tiny
         ({"schedule": 3}, "unknown field 'schedule'"),
         ({"axes": {"settings": {"g": {"algorithm": "grpo", "grpo.num_generations": 0}}}}, r"axes.settings \(trial g\)"),
         ({"axes": {"settings": {"g": 4}}}, "axes.settings values must be mappings of settings, got 4"),
+        ({"output_dir": ""}, "output_dir is empty"),
+        ({"output_dir": "/"}, "output_dir '/' is the filesystem root"),
     ],
 )
 def test_a_grid_file_that_cannot_run_exits_2_naming_the_field(tiny_llama_dir, tmp_path, capsys, change, message):

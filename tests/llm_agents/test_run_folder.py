@@ -272,3 +272,79 @@ def test_summary_and_logs_of_a_run_are_read_back_as_written(tiny_run):
     result = train(tiny_run(episodes=1))
     summary = json.loads((result.output_dir / "summary.json").read_text())
     assert summary["player_0"]["first"]["rounds"] == 4
+
+
+# ------------------------------------------------------------------ 5. nothing outside the run is ever removed
+
+
+@pytest.mark.parametrize("given", ["", " ", ".", "CWD", "HOME", "/"])
+def test_an_output_folder_that_is_not_a_folder_of_its_own_is_refused(tiny_run, tmp_path, monkeypatch, given):
+    monkeypatch.chdir(tmp_path)
+    value = {"CWD": str(tmp_path), "HOME": str(Path.home())}.get(given, given)
+    with pytest.raises(
+        ValueError, match=r"output_dir .*(empty|current folder|home folder|filesystem root).*runs/my_run"
+    ):
+        tiny_run(output_dir=value)
+
+
+def test_overwrite_with_an_empty_output_dir_on_the_command_line_keeps_all(tiny_run, tmp_path, monkeypatch, capsys):
+    """The reported loss: ``--output-dir "" --overwrite`` in a folder of other files exited 0 and removed them."""
+    config = write_yaml(tmp_path / "c.yaml", tiny_run())
+    (tmp_path / "wandb").mkdir()
+    (tmp_path / "wandb" / "run.log").write_text("kept")
+    (tmp_path / "adapters").mkdir()
+    (tmp_path / "adapters" / "README").write_text("kept")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--config", str(config), "--output-dir", "", "--overwrite"])
+    assert stop.value.code == 2
+    assert "output_dir is empty" in capsys.readouterr().err
+    assert (tmp_path / "wandb" / "run.log").read_text() == "kept"
+    assert (tmp_path / "adapters" / "README").read_text() == "kept"
+
+
+def test_overwrite_refuses_a_run_folder_holding_foreign_files_and_keeps_everything(tiny_run):
+    config = tiny_run(episodes=1)
+    train(config)
+    folder = RunFolder(config.output_dir)
+    planted = [folder.root / "notes.txt", folder.root / "adapters" / "README", folder.root / "wandb" / "x.log"]
+    for path in planted:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("not the run's")
+    before = folder.rounds.read_bytes()
+    with pytest.raises(ValueError, match=r"Cannot overwrite .*adapters/README, notes.txt, wandb.*no run wrote"):
+        train(config.replace(overwrite=True))
+    assert all(path.read_text() == "not the run's" for path in planted)
+    assert folder.rounds.read_bytes() == before  # the run itself is untouched too
+    for path in planted:
+        path.unlink()
+    (folder.root / "wandb").rmdir()
+    train(config.replace(overwrite=True))  # only the run's own entries now: it starts over
+    run_entries = ["config.yaml", "rounds.jsonl", "ppo.jsonl", "checkpoints", "adapters", "summary.json"]
+    assert sorted(p.name for p in folder.root.iterdir()) == sorted(
+        [".lock", "manifest.json", "action_types.png", *run_entries]
+    )
+
+
+def test_a_fresh_run_refuses_a_folder_whose_entries_a_run_would_write(tiny_run):
+    config = tiny_run(episodes=1)
+    config.output_dir.mkdir()
+    (config.output_dir / "adapters").mkdir()
+    (config.output_dir / "adapters" / "mine.safetensors").write_text("kept")
+    (config.output_dir / "notes.txt").write_text("kept")
+    with pytest.raises(ValueError, match=r"already holds adapters, which a run writes"):
+        train(config)
+    assert (config.output_dir / "adapters" / "mine.safetensors").read_text() == "kept"
+    (config.output_dir / "adapters" / "mine.safetensors").unlink()
+    (config.output_dir / "adapters").rmdir()
+    train(config)  # beside a foreign file that is not in its way, a run starts
+    assert (config.output_dir / "notes.txt").read_text() == "kept"
+
+
+def test_overwrite_of_a_run_written_without_a_manifest_removes_only_its_files(tiny_run):
+    config = tiny_run(episodes=1)
+    train(config)
+    folder = RunFolder(config.output_dir)
+    folder.manifest.unlink()  # as a run of version 0.2 left it
+    train(config.replace(overwrite=True))
+    assert folder.manifest.is_file()
