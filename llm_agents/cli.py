@@ -5,6 +5,7 @@ Examples::
     llm-agents play --game IPD-v0 --opponent tit_for_tat --rounds 20 --model smollm2-135m-instruct --seed 0
     llm-agents train --config configs/demo.yaml
     llm-agents evaluate --adapter runs/demo --out runs/eval_demo
+    llm-agents analyse --adapter runs/demo --labels C,D --out runs/analysis_demo
     llm-agents report runs/eval_* --out runs/report
     llm-agents grid configs/grids/reproduce_cpu.yaml
 
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from llm_agents.agent.cli import add_play_parser
-from llm_agents.evaluation.cli import add_evaluate_parser
+from llm_agents.evaluation.cli import add_analyse_parser, add_evaluate_parser
 from llm_agents.grid.cli import add_grid_parser
 from llm_agents.reporting.cli import add_report_parser
 from llm_agents.training.cli import add_train_parser
@@ -28,6 +29,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], object]] = [
     add_play_parser,
     add_train_parser,
     add_evaluate_parser,
+    add_analyse_parser,
     add_report_parser,
     add_grid_parser,
 ]

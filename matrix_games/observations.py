@@ -25,7 +25,7 @@ from gymnasium import spaces
 
 from matrix_games.games import MatrixGame
 from matrix_games.settings import GameSettings
-from matrix_games.text import TEXT_CHARSET, render_prompt
+from matrix_games.text import TEXT_CHARSET, label_orders, render_prompt, render_prompt_in_order
 
 NO_PREVIOUS_ACTION = 3
 """Numeric code for "no previous round" (C=0, D=1, illegal=2)."""
@@ -85,6 +85,49 @@ def one_hot_observation(player: int, last_actions: Sequence[int]) -> np.ndarray:
     counts = np.zeros(len(last_actions) + 1, dtype=np.float32)
     counts[other] = 1.0
     return np.concatenate((_EYE[own], counts))
+
+
+def text_variants(
+    settings: GameSettings, player: int, previous_actions: Sequence[int | None]
+) -> list[tuple[str, float]]:
+    """Every prompt ``player`` can read before a round whose state is ``previous_actions``, with its probability:
+    the environment draws the two label orders independently, each order with probability 1/2 (equal texts, as in
+    prompts that show one order only, are merged).
+
+    Example:
+        >>> variants = text_variants(GameSettings(observation_type="text"), 0, (0, 1))
+        >>> len(variants), sum(weight for _, weight in variants)
+        (4, 1.0)
+    """
+    game = settings.stage_game
+    labels = settings.action_labels
+    weights: dict[str, float] = {}
+    for options in label_orders(labels):
+        for answers in label_orders(labels):
+            if isinstance(game, MatrixGame):
+                text = render_prompt_in_order(
+                    game.for_player(player),
+                    previous_actions[player],
+                    previous_actions[1 - player],
+                    options,
+                    answers,
+                    labels=labels,
+                    kind=settings.prompt,
+                )
+            else:
+                from matrix_games.text.public_goods import render_public_goods_prompt_in_order
+
+                text = render_public_goods_prompt_in_order(
+                    game,  # type: ignore[arg-type]
+                    player,
+                    previous_actions,
+                    options,
+                    answers,
+                    labels=labels,
+                    kind=settings.prompt,
+                )
+            weights[text] = weights.get(text, 0.0) + 0.25
+    return list(weights.items())
 
 
 def text_observation(

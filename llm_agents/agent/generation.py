@@ -82,6 +82,15 @@ def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0) -
     return logits
 
 
+def sampling_probabilities(
+    logits: torch.Tensor, config: GenerationConfig, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """The distribution each next token is drawn from: ``logits / temperature``, top-k and top-p filtered, softmaxed
+    (in ``dtype``; the exact analysis asks for float64). The one definition sampling and the analysis share."""
+    filtered = filter_logits(logits / config.temperature, top_k=config.top_k, top_p=config.top_p)
+    return torch.softmax(filtered.to(dtype), dim=-1)
+
+
 @torch.no_grad()
 def sample_completions(
     model: torch.nn.Module,
@@ -163,8 +172,7 @@ def _decode(
     logits = decoder.start(prompt_ids)
     for step in range(max_new_tokens):
         logprobs = torch.log_softmax(logits, dim=-1)
-        sampling_logits = filter_logits(logits / config.temperature, top_k=config.top_k, top_p=config.top_p)
-        probs = torch.softmax(sampling_logits, dim=-1).to(generator.device)
+        probs = sampling_probabilities(logits, config).to(generator.device)
         next_token = torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(device)
         alive.append(~finished)
         tokens.append(next_token)

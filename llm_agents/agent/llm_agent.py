@@ -243,7 +243,7 @@ class LLMAgent:
         if len(rows) != len(texts):
             raise ValueError(f"respond() got {len(texts)} observations but {len(rows)} label pairs; give one each.")
         prompt_texts, prompt_ids = encode_prompts(texts, self.tokenizer, self.prompt)
-        with self._policy():
+        with self.acting():
             samples = sample_completions(
                 self.model,
                 self.tokenizer,
@@ -284,7 +284,9 @@ class LLMAgent:
             return int(torch.randint(2, (1,), generator=self.generator, device=self.generator.device).item())
         return int(ILLEGAL)
 
-    def _policy(self) -> contextlib.AbstractContextManager:
+    def acting(self) -> contextlib.AbstractContextManager:
+        """The block in which the model is this agent's policy: its adapter active, or all adapters disabled for the
+        reference policy (what every generation, and the exact analysis, runs inside)."""
         if self.reference:
             return reference_policy(self.model)
         if self.adapter_name is not None:

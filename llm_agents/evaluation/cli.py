@@ -19,10 +19,36 @@ DESCRIPTION = (
 )
 
 
+ANALYSE_DESCRIPTION = (
+    "Compute what an agent does, exactly, from the model's token probabilities instead of sampling: for every "
+    "prompt of each game (state x label order) P(C label), P(D label) and P(illegal) under the sampling settings, "
+    "each state's average, and the test protocol's expected results (a Markov chain over states against the random "
+    "opponent). Writes analysis.json and analysis.png to --out and prints the table."
+)
+
+
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``evaluate`` subcommand to ``subparsers``; its ``func`` default runs it."""
     parser = subparsers.add_parser("evaluate", help="test an agent with the paper's protocol", description=DESCRIPTION)
     configure_parser(parser)
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="compute every result's expectation from the token probabilities instead of sampling (summary.json "
+        "marked exact, analysis.json with the policy tables)",
+    )
+    return parser
+
+
+def add_analyse_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``analyse`` subcommand: the exact policy tables and expected protocol results of an agent."""
+    parser = subparsers.add_parser(
+        "analyse",
+        help="exact P(C), P(D), P(illegal) per state, and exact test results",
+        description=ANALYSE_DESCRIPTION,
+    )
+    configure_parser(parser)
+    parser.set_defaults(func=command_analyse, command=command_analyse, exact=True)
     return parser
 
 
@@ -40,7 +66,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--dtype",
         choices=["auto", "float32", "bfloat16", "float16"],
         default="auto",
-        help="weight dtype; auto is bfloat16 on CUDA and on CPUs that run it fast, else float32 [auto]",
+        help="weight dtype; auto is bfloat16 on CUDA and on CPUs that run it fast, else float32 (float32 for exact "
+        "results) [auto]",
     )
     agent.add_argument(
         "--quantization", choices=["none", "4bit"], default="none", help="4bit: NF4 weights, as the paper (CUDA) [none]"
@@ -116,12 +143,19 @@ def policy_from_args(args: argparse.Namespace) -> Policy:
         preface=args.preface,
         seed=args.policy_seed,
         device=args.device,
-        dtype=args.dtype,
+        dtype=exact_dtype(args.dtype) if getattr(args, "exact", False) else args.dtype,
         quantization=args.quantization,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         parse_mode=args.parse_mode,
     )
+
+
+def exact_dtype(dtype: str) -> str:
+    """The dtype of an exact analysis: ``auto`` means float32. In bfloat16 a prompt's next-token distribution is
+    the model's only up to a few points of probability, and moves with what shares its forward pass
+    (docs/analysis.md), which an exact number should not carry; an explicit dtype is kept."""
+    return "float32" if dtype == "auto" else dtype
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
@@ -130,12 +164,54 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     policy = policy_from_args(args)
-    summary = evaluate(policy, config, args.out, label=args.label, figures=not args.no_figures)
+    summary = evaluate(policy, config, args.out, label=args.label, figures=not args.no_figures, exact=args.exact)
     print(format_summary(summary))
-    print(f"wrote {args.out}/rounds.csv, summary.json" + ("" if args.no_figures else " and figures"))
+    written = "summary.json, analysis.json" if args.exact else "rounds.csv, summary.json"
+    print(f"wrote {args.out}/{written}" + ("" if args.no_figures else " and figures"))
     if args.json:
         print(json.dumps({"policy": summary["policy"]["label"], "games": _headline(summary)}))
     return 0
+
+
+def command_analyse(args: argparse.Namespace) -> int:
+    """Run the ``analyse`` subcommand: write ``analysis.json`` and ``analysis.png``, print the states and results."""
+    from llm_agents.evaluation.exact import analyse
+
+    config = config_from_args(args)
+    policy = policy_from_args(args)
+    analysis, path = analyse(policy, config, args.out, label=args.label, figures=not args.no_figures)
+    print(format_analysis(analysis))
+    print(f"wrote {path}" + ("" if args.no_figures else f" and {path.with_suffix('.png').name}"))
+    return 0
+
+
+def format_analysis(analysis: dict) -> str:
+    """One block per game: each state's P(C), P(D), P(illegal), then the expected protocol results."""
+    policy, protocol = analysis["policy"], analysis["protocol"]
+    lines = [
+        f"{policy['label']}: exact, vs {protocol['opponent']} (p={protocol['opponent_cooperation_probability']:g}), "
+        f"{protocol['rounds']} rounds from a random state, labels {'/'.join(protocol['labels'])}"
+    ]
+    for section in ("games", "other_prompts"):
+        for name, table in analysis[section].items():
+            lines.append(f"{name}")
+            if "states" in table:
+                lines.append(f"  {'state':<8}{'P(C)':>9}{'P(D)':>9}{'P(illegal)':>12}")
+                for state, p in table["states"].items():
+                    lines.append(f"  {state:<8}{p['p_c']:>9.4f}{p['p_d']:>9.4f}{p['p_illegal']:>12.4f}")
+            exact = table["exact"]
+            if section == "games":
+                lines.append(
+                    f"  expected: cooperation {exact['cooperation_rate']:.4f}, illegal {exact['illegal_rate']:.4f}, "
+                    f"De regret {exact['deontological_regret']:.4f}, Ut regret {exact['utilitarian_regret']:.4f}, "
+                    f"game reward {exact['mean_game_reward']:.4f}"
+                )
+            else:
+                lines.append(
+                    f"  expected answers: C label {exact['C label']:.4f}, D label {exact['D label']:.4f}, "
+                    f"other {exact['other']:.4f}"
+                )
+    return "\n".join(lines)
 
 
 def format_summary(summary: dict) -> str:

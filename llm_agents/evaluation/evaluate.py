@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_agents.evaluation.folder import ROUNDS_FILE, SUMMARY_FILE, write_rounds_csv
+from llm_agents.evaluation.folder import ANALYSIS_FILE, ROUNDS_FILE, SUMMARY_FILE, write_analysis, write_rounds_csv
 from llm_agents.evaluation.policies import Policy
 from llm_agents.evaluation.protocol import EvaluationConfig, play
 from llm_agents.evaluation.summary import summarize_evaluation
@@ -23,8 +23,10 @@ def evaluate(
     *,
     label: str | None = None,
     figures: bool = True,
+    exact: bool = False,
 ) -> dict[str, Any]:
-    """Play the test protocol with ``policy`` and return the summary; with ``out_dir``, also write the folder.
+    """Play the test protocol with ``policy`` (or compute its expected results) and return the summary; with
+    ``out_dir``, also write the folder.
 
     Args:
         policy: The agent under test (``StrategyPolicy``, ``LLMPolicy`` or any ``Policy``).
@@ -33,6 +35,8 @@ def evaluate(
         label: The name of the model in reports (runs with the same label are seeds of one model); default: the
             policy's own description.
         figures: Also draw the figures.
+        exact: Compute each result's expectation instead of sampling (``exact.py``): the folder then holds
+            ``summary.json`` (marked exact), the policy tables in ``analysis.json`` and the figures, no rounds.
 
     Example:
         >>> from llm_agents.evaluation import StrategyPolicy
@@ -40,15 +44,26 @@ def evaluate(
         >>> summary = evaluate(StrategyPolicy("always_cooperate"), config)
         >>> summary["games"]["IPD-v0"]["deontological_regret"]
         0.0
+        >>> evaluate(StrategyPolicy("tit_for_tat"), config, exact=True)["games"]["IPD-v0"]["cooperation_rate"]
+        0.5
     """
     config = config or EvaluationConfig()
-    records = play(policy, config)
     description = {**policy.describe(), "label": label or policy.describe().get("label") or policy.name}
-    summary = summarize_evaluation(records, config, description)
+    if exact:
+        from llm_agents.evaluation.exact import evaluate_exactly
+
+        summary, tables = evaluate_exactly(policy, config, description)
+        records = None
+    else:
+        records = play(policy, config)
+        summary = summarize_evaluation(records, config, description)
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_rounds_csv(records, out_dir / ROUNDS_FILE, config)
+        if records is not None:
+            write_rounds_csv(records, out_dir / ROUNDS_FILE, config)
+        else:
+            write_analysis(out_dir / ANALYSIS_FILE, tables, summary)
         (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if figures:
             from llm_agents.evaluation.figures import write_figures  # matplotlib only when drawing

@@ -20,6 +20,7 @@ from matrix_games.records import RoundLog
 
 ROUNDS_FILE = "rounds.csv"
 SUMMARY_FILE = "summary.json"
+ANALYSIS_FILE = "analysis.json"
 
 
 def derived_columns(config: EvaluationConfig) -> codec.Derived:
@@ -49,7 +50,27 @@ def read_rounds_csv(path: str | Path) -> list[RoundLog]:
 
 
 def is_evaluation(folder: Path) -> bool:
-    return (folder / SUMMARY_FILE).is_file() and (folder / ROUNDS_FILE).is_file()
+    """A sampled evaluation (``summary.json`` and ``rounds.csv``) or an exact one (``summary.json`` and
+    ``analysis.json``)."""
+    return (folder / SUMMARY_FILE).is_file() and (
+        (folder / ROUNDS_FILE).is_file() or (folder / ANALYSIS_FILE).is_file()
+    )
+
+
+def write_analysis(path: Path, tables: dict[str, Any], summary: dict[str, Any]) -> Path:
+    """``analysis.json``: the policy, the protocol and the generation settings, then the policy table of each game
+    and other prompt with its exact results (``llm_agents.analysis.table``)."""
+    policy = summary["policy"]
+    content = {
+        "format": 1,
+        "policy": policy,
+        "protocol": summary["protocol"],
+        "generation": policy.get("generation"),
+        "parse_mode": policy.get("parse_mode"),
+        **tables,
+    }
+    path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def read_summary(folder: Path) -> dict[str, Any]:

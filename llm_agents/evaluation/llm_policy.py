@@ -24,6 +24,8 @@ from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.training.naming import NO_FINE_TUNING, model_label
 from llm_agents.training.run_folder import RunFolder
 from matrix_games.label_pools import LabelPool, pool_of
+from matrix_games.markov import TablePlayer
+from matrix_games.settings import GameSettings
 
 
 class LLMPolicy:
@@ -74,6 +76,18 @@ class LLMPolicy:
                 records = self.agent.respond(chunk)
             decisions += [Decision(action=record.action, answer=record.completion_text) for record in records]
         return decisions
+
+    def exact_player(self, settings: GameSettings, game_id: str) -> tuple[TablePlayer, dict[str, Any]]:
+        """The policy's exact table on one environment, as a Markov-chain player and as ``analysis.json`` holds
+        it (``evaluate --exact``)."""
+        from llm_agents.analysis.table import analyse_policy
+
+        if self.training_pool is not None:
+            self.training_pool.check_unseen(
+                settings.action_labels, where=f"the adapter {self._description.get('adapter')}"
+            )
+        table = analyse_policy(self.agent, settings, game_id)
+        return table.chain_player(self.name), table.to_dict()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -14,7 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from matrix_games.actions import ILLEGAL
+from matrix_games.markov import ChainPlayer, strategy_player
 from matrix_games.rounds import History
+from matrix_games.settings import GameSettings
 from matrix_games.strategies import Strategy, make_strategy
 
 
@@ -128,3 +130,7 @@ class StrategyPolicy:
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "strategy", "name": self.name, "strategy_kwargs": self._strategy_kwargs, "seed": self.seed}
+
+    def exact_player(self, settings: GameSettings, game_id: str) -> tuple[ChainPlayer, None]:
+        """The strategy as a Markov-chain player (``evaluate --exact``); no policy table."""
+        return strategy_player(self._strategy, **self._strategy_kwargs), None

@@ -37,6 +37,11 @@ def forward_keywords(model: nn.Module) -> tuple[str, str | None]:
     return cache, keep
 
 
+def at_least_float32(logits: torch.Tensor) -> torch.Tensor:
+    """Logits in float32, or float64 from a float64 model (the exact analysis's tests compare in float64)."""
+    return logits if logits.dtype == torch.float64 else logits.float()
+
+
 def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
@@ -72,7 +77,7 @@ class PaddedDecoder:
             use_cache=True,
             **self.last_only,
         )
-        return self.output.logits[:, -1, :].float()
+        return at_least_float32(self.output.logits[:, -1, :])
 
     def step(self, tokens: torch.Tensor, finished: torch.Tensor) -> torch.Tensor:
         fed = torch.where(finished, torch.full_like(tokens, self.pad_id), tokens)
@@ -86,7 +91,7 @@ class PaddedDecoder:
             **{self.cache_keyword: self.output[self.cache_keyword]},
             **self.last_only,
         )
-        return self.output.logits[:, -1, :].float()
+        return at_least_float32(self.output.logits[:, -1, :])
 
 
 class PrefixCache:
@@ -155,7 +160,7 @@ class TreeDecoder:
         )
         cache.kv = output[self.cache_keyword]
         cache.computed = len(cache.tree)
-        logits = output.logits[0].float()
+        logits = at_least_float32(output.logits[0])
         rows = range(len(keep)) if self.keep_keyword else keep
         for row, index in zip(rows, keep, strict=True):
             cache.logits[new[index]] = logits[row]

@@ -35,7 +35,9 @@ STATE_FILE = "state.pt"
 KEEP_STATES = 2
 """How many of the newest complete checkpoints keep their training state (the newest, and one to fall back on)."""
 
-LOGS = ("rounds", "ppo")
+LOGS = ("rounds", "ppo", "analysis")
+"""The run's logs a checkpoint records the length of (a checkpoint written before the analysis log existed has no
+entry for it: that log is then left as it is)."""
 
 DAMAGED = (EOFError, OSError, RuntimeError, ValueError, KeyError, AttributeError, pickle.UnpicklingError)
 """What ``torch.load`` raises for a truncated, empty or foreign file."""
@@ -161,6 +163,8 @@ def check_logs(folder: RunFolder, point: ResumePoint) -> None:
     """
     sizes, rows = point.run_state["log_sizes"], point.run_state.get("log_rows", {})
     for name in LOGS:
+        if name not in sizes:
+            continue
         path = getattr(folder, name)
         size = int(sizes[name])
         actual = path.stat().st_size if path.exists() else 0

@@ -90,6 +90,9 @@ class TrainConfig:
         parse_mode: ``"strict"`` (the paper's: the whole answer must be a label) or ``"lenient"``.
         output_dir: The run folder (created; must be empty or hold this same run when resuming).
         checkpoint_every: Save a checkpoint every this many episodes (0: only at the end).
+        analysis_every: Every this many updates (and before the first and after the last), log each learner's exact
+            P(C), P(D) and P(illegal) at every state of the training game to ``analysis.jsonl`` (0: never);
+            ``training/diagnostics.py``.
         resume: Continue from the last complete checkpoint in ``output_dir`` (its logs are cut back to it).
         overwrite: Start afresh in an ``output_dir`` that holds a run, removing that run's files first.
         tracker: Also log to ``"tensorboard"`` or ``"wandb"`` (imported only then); ``"none"`` writes files only.
@@ -125,6 +128,7 @@ class TrainConfig:
     parse_mode: ParseMode = "strict"
     output_dir: Path = Path("runs/train")
     checkpoint_every: int = 100
+    analysis_every: int = 10
     resume: bool = False
     overwrite: bool = False
     tracker: Tracker = "none"
@@ -157,8 +161,10 @@ class TrainConfig:
         check_choice("prompt_kind", self.prompt_kind, PROMPT_KINDS)
         check_choice("parse_mode", self.parse_mode, PARSE_MODES)
         check_choice("batching", self.batching, BATCHINGS)
-        for name in ("seed", "games_per_update", "ppo_minibatches", "checkpoint_every"):
-            check_int(name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every") else 1)
+        for name in ("seed", "games_per_update", "ppo_minibatches", "checkpoint_every", "analysis_every"):
+            check_int(
+                name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every", "analysis_every") else 1
+            )
         for name in ("resume", "overwrite", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}.")

@@ -101,7 +101,7 @@ def restore(checkpoint: ResumePoint | None, trainers: dict, agents: dict, config
     episode to start at."""
     if checkpoint is None:
         folder = RunFolder(config.output_dir)
-        for path in (folder.rounds, folder.ppo):
+        for path in (folder.rounds, folder.ppo, folder.analysis):
             path.unlink(missing_ok=True)  # a run that never reached a checkpoint left nothing to keep
         return 0
     if checkpoint.episodes_done > config.num_episodes:

@@ -7,6 +7,7 @@ Layout::
       config.yaml                      the TrainConfig, as asked for
       rounds.jsonl                     one line per learner per round (matrix_games.records.RoundLog, codec.py)
       ppo.jsonl                        one line per PPO step: {"episode", "player", "reward_name", stats...}
+      analysis.jsonl                   every analysis_every updates: each learner's exact P(C) per state
       checkpoints/episode_00100/       see checkpoints.py
       adapters/player_0/               the final adapter(s)
       action_types.png, summary.json   written at the end
@@ -35,7 +36,7 @@ from matrix_games import codec
 from matrix_games.games import get_game
 from matrix_games.records import RoundLog
 
-RUN_FILES = ("config.yaml", "rounds.jsonl", "ppo.jsonl", "summary.json", "action_types.png")
+RUN_FILES = ("config.yaml", "rounds.jsonl", "ppo.jsonl", "analysis.jsonl", "summary.json", "action_types.png")
 RUN_FOLDERS = ("checkpoints", "adapters")
 TRACKER_FOLDERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """What a run writes: its files, its folders, and the folder of its tracker (if any)."""
@@ -163,6 +164,7 @@ class RunFolder:
     config = property(lambda self: self.root / "config.yaml")
     rounds = property(lambda self: self.root / "rounds.jsonl")
     ppo = property(lambda self: self.root / "ppo.jsonl")
+    analysis = property(lambda self: self.root / "analysis.jsonl")
     plot = property(lambda self: self.root / "action_types.png")
     summary = property(lambda self: self.root / "summary.json")
     checkpoints = property(lambda self: self.root / "checkpoints")

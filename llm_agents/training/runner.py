@@ -33,9 +33,10 @@ from llm_agents.ppo import NonFiniteError, PPOTrainer
 from llm_agents.training.checkpoints import complete_checkpoints, write_checkpoint
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.config_io import config_to_dict, save_config
+from llm_agents.training.diagnostics import analysis_due, state_tables
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
 from llm_agents.training.resume import prepare_folder, restore
-from llm_agents.training.run_folder import JsonlLog, RunFolder
+from llm_agents.training.run_folder import JsonlLog, RunFolder, read_jsonl
 from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
 from llm_agents.training.trackers import ProgressBar, Tracker, Trackers, make_tracker
 from matrix_games.seeding import spawn_rngs
@@ -169,12 +170,15 @@ def _run_episodes(
 ) -> None:
     """Episodes ``start`` to the end: play, log, one PPO step per learner, checkpoint when due."""
     rounds_log, ppo_log = JsonlLog(folder.rounds), JsonlLog(folder.ppo)
+    analysis_log = JsonlLog(folder.analysis) if config.analysis_every else None
     tracker = make_tracker(config.tracker, folder.root, config_to_dict(config), resume=start > 0)
     if observer is not None:
         tracker = Trackers(tracker, observer)
     progress = ProgressBar(config.learners, config.num_episodes, start, enabled=config.progress)
     table, rewards, schedule = GameTable.for_run(config), reward_functions(config), config.schedule
     try:
+        if start == 0:
+            _diagnose(analysis_log, tracker, learners, config, 0)
         for episode in range(start, config.num_episodes):
             reward_name = schedule.reward_name(episode)
             if episode > 0 and reward_name != schedule.reward_name(episode - 1):
@@ -201,17 +205,35 @@ def _run_episodes(
                 ppo_log.write({"episode": episode, "player": player, "reward_name": reward_name, **stats})
                 tracker.log({f"{player}/{k}": v for k, v in stats.items()}, step=episode)
             tracker.log(progress.update(result.logs), step=episode)
+            done = episode + 1
+            _diagnose(analysis_log, tracker, learners, config, done)
             rounds_log.flush()
             ppo_log.flush()
             release_freed_memory()
-            done = episode + 1
             if done == config.num_episodes or (config.checkpoint_every and done % config.checkpoint_every == 0):
-                _checkpoint(folder, done, learners, rounds_log, ppo_log)
+                _checkpoint(folder, done, learners, [rounds_log, ppo_log, analysis_log])
     finally:
         progress.close()
-        rounds_log.close()
-        ppo_log.close()
+        for log in (rounds_log, ppo_log, analysis_log):
+            if log is not None:
+                log.close()
         tracker.close()
+
+
+def _diagnose(log: JsonlLog | None, tracker: Tracker, learners: Learners, config: TrainConfig, done: int) -> None:
+    """The exact per-state diagnostics after ``done`` updates, when due (``diagnostics.py``)."""
+    if log is None or not analysis_due(config, done):
+        return
+    reward_name = config.schedule.reward_name(min(done, config.num_episodes - 1))
+    for line in state_tables(config, learners.agents, done, reward_name):
+        log.write(line)
+        values = {
+            f"{line['player']}/exact/{state}/{key}": value
+            for state, probabilities in line["states"].items()
+            for key, value in probabilities.items()
+        }
+        tracker.log(values, step=done)
+    log.flush()
 
 
 def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started: float) -> TrainResult:
@@ -229,6 +251,7 @@ def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started:
         players=players,
         title=_plot_title(config),
         switch_episodes=config.schedule.switch_episodes(config.num_episodes),
+        diagnostics=list(read_jsonl(folder.analysis)) if folder.analysis.exists() else [],
     )
     return TrainResult(
         config=config,
@@ -270,7 +293,7 @@ def _reset_at_switch(trainers: dict[str, Trainer], config: TrainConfig) -> None:
             trainer.reset_optimizer()
 
 
-def _checkpoint(folder: RunFolder, done: int, learners: Learners, rounds_log: JsonlLog, ppo_log: JsonlLog) -> None:
+def _checkpoint(folder: RunFolder, done: int, learners: Learners, logs: list[JsonlLog | None]) -> None:
     def save_adapters(directory: Path) -> None:
         for player in learners.trainers:
             save_adapter(learners.model, directory / player, player)
@@ -282,8 +305,8 @@ def _checkpoint(folder: RunFolder, done: int, learners: Learners, rounds_log: Js
         trainer_states={player: trainer.state_dict() for player, trainer in learners.trainers.items()},
         run_state={
             "sampling_generators": {player: agent.generator.get_state() for player, agent in learners.agents.items()},
-            "log_sizes": {"rounds": rounds_log.size(), "ppo": ppo_log.size()},
-            "log_rows": {"rounds": rounds_log.rows(), "ppo": ppo_log.rows()},
+            "log_sizes": {log.path.stem: log.size() for log in logs if log is not None},
+            "log_rows": {log.path.stem: log.rows() for log in logs if log is not None},
         },
     )
 

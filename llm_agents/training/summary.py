@@ -32,8 +32,10 @@ def plot_action_types(
     title: str,
     switch_episodes: Sequence[int] = (),
     window: int | None = None,
+    diagnostics: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
-    """Save a stacked-area plot of the action types per episode, one panel per learner.
+    """Save a stacked-area plot of the action types per episode, one panel per learner, each followed by the exact
+    P(C) per state over training when the run logged its diagnostics.
 
     Args:
         logs: The run's round logs.
@@ -43,23 +45,46 @@ def plot_action_types(
         title: The figure title.
         switch_episodes: Episodes where the reward changes (drawn as dashed lines).
         window: Moving-average window in episodes; None picks ``default_window``.
+        diagnostics: The lines of ``analysis.jsonl`` (``diagnostics.py``).
     """
     from matrix_games import plotting
 
     window = default_window(episodes) if window is None else window
-    figure, axes = plotting.new_figure(8, 3.2 * len(players) + 0.8, rows=len(players))
-    for index, (ax, player) in enumerate(zip(axes, players, strict=True)):
-        shares = smooth(band_shares_by_episode(logs, episodes, player), window)
-        last = index == len(players) - 1
-        plotting.action_band_area(
-            ax, shares, switch_episodes=switch_episodes, title=player if len(players) > 1 else "", label_x=False
-        )
-        if last:
+    exact = {player: [line for line in diagnostics if line["player"] == player] for player in players}
+    panels = [(player, kind) for player in players for kind in ("bands", "exact") if kind == "bands" or exact[player]]
+    heights = [3.2 if kind == "bands" else 2.4 for _, kind in panels]
+    figure, axes = plotting.new_figure(8, sum(heights) + 0.8, rows=len(panels))
+    for index, (ax, (player, kind)) in enumerate(zip(axes, panels, strict=True)):
+        label = player if len(players) > 1 else ""
+        if kind == "bands":
+            shares = smooth(band_shares_by_episode(logs, episodes, player), window)
+            plotting.action_band_area(ax, shares, switch_episodes=switch_episodes, title=label, label_x=False)
+        else:
+            _exact_panel(ax, exact[player], episodes, switch_episodes)
+        if index == len(panels) - 1:
             ax.set_xlabel(f"episode (moving average over {window})" if window > 1 else "episode")
     plotting.add_action_type_legend(figure, axes[0])
     figure.suptitle(title, fontsize=11)
     figure.tight_layout(rect=(0, 0, 0.8, 1))
     return plotting.save(figure, path, dpi=120)
+
+
+def _exact_panel(ax, lines: Sequence[Mapping[str, Any]], episodes: int, switch_episodes: Sequence[int]) -> None:
+    """P(C) (solid) and P(illegal) (dotted) of each state, computed exactly every few updates."""
+    from matrix_games.plotting import SERIES_COLORS
+
+    x = [line["episode"] for line in lines]
+    for color, state in zip(SERIES_COLORS, lines[0]["states"], strict=False):
+        ax.plot(x, [line["states"][state]["p_c"] for line in lines], color=color, label=f"P(C | {state})")
+        illegal = [line["states"][state]["p_illegal"] for line in lines]
+        ax.plot(x, illegal, color=color, linestyle=":", linewidth=1)
+    for switch in switch_episodes:
+        ax.axvline(switch, color="black", linestyle="--", linewidth=1)
+    ax.set_xlim(0, max(episodes, 1))
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("exact P(C | state)\n(dotted: P(illegal))", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7)
 
 
 def summarize_run(logs: Sequence[RoundLog], episodes: int, players: Sequence[str]) -> dict[str, Any]:

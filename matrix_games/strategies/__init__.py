@@ -2,7 +2,8 @@
 
 Families live in their own modules (``simple``: unconditional, random, periodic; ``reactive``: the tit-for-tat
 family, grim trigger, win-stay-lose-shift; ``group``: strategies that read every other player's move, for the
-n-player public goods game). Every strategy plays games of any number of players (``group`` says how). Any Axelrod
+n-player public goods game; ``table``: a policy given as move probabilities per state, such as an analysed LLM).
+Every strategy plays games of any number of players (``group`` says how). Any Axelrod
 library strategy is available as ``"axelrod:<name>"`` when the ``axelrod`` extra is installed (``axelrod_adapter``,
 imported only when used).
 """
@@ -27,6 +28,7 @@ from matrix_games.strategies.reactive import (
     generosity_for_payoffs,
 )
 from matrix_games.strategies.simple import Alternator, AlwaysCooperate, AlwaysDefect, RandomStrategy
+from matrix_games.strategies.table import TabledStrategy
 
 STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
     {
@@ -95,6 +97,7 @@ __all__ = [
     "RandomStrategy",
     "Strategy",
     "SuspiciousTitForTat",
+    "TabledStrategy",
     "TitForTat",
     "TitForTwoTats",
     "TwoTitsForTat",

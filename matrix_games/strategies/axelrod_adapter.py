@@ -9,6 +9,7 @@ opponent are refused: our strategies never see the opponent object.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 from typing import Any
 
@@ -112,3 +113,45 @@ class AxelrodStrategy(Strategy):
 
     def __repr__(self) -> str:
         return f"AxelrodStrategy({self._template!r})"
+
+
+def axelrod_player(strategy: Strategy) -> Any:
+    """A memory-one strategy (``Strategy.memory_one``: a ``TabledStrategy`` of an analysed LLM policy, tit-for-tat,
+    ...) as an Axelrod ``Player``: it joins ``axl.Tournament``, ``axl.MoranProcess`` and Axelrod's fingerprints.
+
+    Axelrod's ``MemoryOnePlayer`` with the strategy's four-vector; its first move is C with the strategy's first-round
+    probability (drawn from the player's own seeded stream, as Axelrod's random strategies do).
+    """
+    from matrix_games.strategies.base import memory_one_form
+
+    form = memory_one_form(strategy)
+    if form is None:
+        raise ValueError(f"{strategy!r} is not memory-one; only memory-one strategies become Axelrod players here.")
+    first, four_vector = form
+    return _tabled_player_class()(
+        four_vector=tuple(float(p) for p in four_vector),
+        first=float(first),
+        label=getattr(strategy, "label", strategy.name),
+    )
+
+
+@functools.cache
+def _tabled_player_class() -> type:
+    axl = import_axelrod()
+
+    class TabledPlayer(axl.MemoryOnePlayer):
+        """A memory-one table with a probabilistic first move (``axelrod_player``)."""
+
+        name = "Tabled policy"
+
+        def __init__(self, four_vector=(1.0, 0.0, 1.0, 0.0), first: float = 1.0, label: str = "Tabled policy"):
+            super().__init__(four_vector=four_vector, initial=axl.Action.C if first >= 0.5 else axl.Action.D)
+            self.first = first
+            self.name = label
+
+        def strategy(self, opponent: Any) -> Any:
+            if len(opponent.history) == 0 and 0.0 < self.first < 1.0:
+                return self._random.random_choice(self.first)
+            return super().strategy(opponent)
+
+    return TabledPlayer

@@ -26,5 +26,26 @@ class Strategy(abc.ABC):
     def act(self, history: History, rng: np.random.Generator) -> int:
         """Return 0 (C) or 1 (D) given the history so far."""
 
+    def memory_one(self) -> MemoryOneForm | None:
+        """The strategy as a memory-one player, when it is one: its probability of C in a first round (no previous
+        move) and after each (own, opponent) previous move CC, CD, DC, DD. None for strategies that remember more.
+        The vector engine and the exact Markov chains (``markov.py``) play a strategy through this form."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+MemoryOneForm = tuple[float, tuple[float, float, float, float]]
+"""(P(C) in a first round, (P(C) after CC, CD, DC, DD)): Press & Dyson's four-vector and a first move, as Axelrod's
+``MemoryOnePlayer``."""
+
+
+def memory_one_form(strategy: Strategy) -> MemoryOneForm | None:
+    """``strategy.memory_one()``, trusted only when the class that plays (defines ``act``) also declares the form: a
+    subclass that changes ``act`` but inherits ``memory_one`` gets None, not its parent's table."""
+
+    def owner(name: str) -> type:
+        return next(cls for cls in type(strategy).__mro__ if name in cls.__dict__)
+
+    return strategy.memory_one() if owner("memory_one") is owner("act") else None

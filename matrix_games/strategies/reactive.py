@@ -10,7 +10,7 @@ import numpy as np
 
 from matrix_games.actions import C, D
 from matrix_games.rounds import History
-from matrix_games.strategies.base import Strategy
+from matrix_games.strategies.base import MemoryOneForm, Strategy
 
 AXELROD_GENEROSITY = 1 / 3
 """Generous tit-for-tat's forgiveness on the Axelrod library's default game (R, P, S, T) = (3, 1, 0, 5)."""
@@ -40,6 +40,9 @@ class TitForTat(Strategy):
             return C
         return history.opponent_actions[-1]
 
+    def memory_one(self) -> MemoryOneForm:
+        return 1.0, (1.0, 0.0, 1.0, 0.0)
+
 
 class SuspiciousTitForTat(Strategy):
     """Defect first, then repeat the opponent's previous move.
@@ -53,6 +56,9 @@ class SuspiciousTitForTat(Strategy):
         if not history:
             return D
         return history.opponent_actions[-1]
+
+    def memory_one(self) -> MemoryOneForm:
+        return 0.0, (1.0, 0.0, 1.0, 0.0)
 
 
 class TitForTwoTats(Strategy):
@@ -115,6 +121,9 @@ class GenerousTitForTat(Strategy):
             return C
         return C if rng.random() < self.generosity else D
 
+    def memory_one(self) -> MemoryOneForm:
+        return 1.0, (1.0, self.generosity, 1.0, self.generosity)
+
     def __repr__(self) -> str:
         return f"GenerousTitForTat(generosity={self.generosity:.4g})"
 
@@ -146,3 +155,6 @@ class WinStayLoseShift(Strategy):
         if not history:
             return C
         return C if history.own_actions[-1] == history.opponent_actions[-1] else D
+
+    def memory_one(self) -> MemoryOneForm:
+        return 1.0, (1.0, 0.0, 0.0, 1.0)

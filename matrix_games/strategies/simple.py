@@ -6,7 +6,7 @@ import numpy as np
 
 from matrix_games.actions import C, D
 from matrix_games.rounds import History
-from matrix_games.strategies.base import Strategy
+from matrix_games.strategies.base import MemoryOneForm, Strategy
 
 
 class AlwaysCooperate(Strategy):
@@ -21,6 +21,9 @@ class AlwaysCooperate(Strategy):
     def act(self, history: History, rng: np.random.Generator) -> int:
         return C
 
+    def memory_one(self) -> MemoryOneForm:
+        return 1.0, (1.0, 1.0, 1.0, 1.0)
+
 
 class AlwaysDefect(Strategy):
     """Always play D.
@@ -33,6 +36,9 @@ class AlwaysDefect(Strategy):
 
     def act(self, history: History, rng: np.random.Generator) -> int:
         return D
+
+    def memory_one(self) -> MemoryOneForm:
+        return 0.0, (0.0, 0.0, 0.0, 0.0)
 
 
 class RandomStrategy(Strategy):
@@ -60,6 +66,9 @@ class RandomStrategy(Strategy):
             return C
         return C if rng.random() < self.p else D
 
+    def memory_one(self) -> MemoryOneForm:
+        return self.p, (self.p, self.p, self.p, self.p)
+
     def __repr__(self) -> str:
         return f"RandomStrategy(p={self.p})"
 
@@ -77,3 +86,6 @@ class Alternator(Strategy):
         if not history:
             return C
         return D if history.own_actions[-1] == C else C
+
+    def memory_one(self) -> MemoryOneForm:
+        return 1.0, (0.0, 0.0, 1.0, 1.0)

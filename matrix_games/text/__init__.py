@@ -41,6 +41,7 @@ from matrix_games.text.common import (
     PromptKind,
     TableOrder,
     format_payoff,
+    label_orders,
     shuffled_labels,
 )
 from matrix_games.text.structured import structured_prompt
@@ -56,7 +57,9 @@ __all__ = [
     "PromptKind",
     "TableOrder",
     "format_payoff",
+    "label_orders",
     "render_prompt",
+    "render_prompt_in_order",
     "shuffled_labels",
 ]
 
@@ -92,13 +95,32 @@ def render_prompt(
         'You must choose either action1 or action2. \\nYour answer must follow this'
     """
     labels = validate_labels(labels)
+    options = shuffled_labels(labels, option_rng)
+    answers = shuffled_labels(labels, answer_rng)
+    return render_prompt_in_order(
+        game, previous_action, opponent_previous_action, options, answers, labels=labels, kind=kind, preface=preface
+    )
+
+
+def render_prompt_in_order(
+    game: MatrixGame,
+    previous_action: int | None,
+    opponent_previous_action: int | None,
+    options: list[str],
+    answers: list[str],
+    *,
+    labels: tuple[str, str] = DEFAULT_LABELS,
+    kind: PromptKind = "original",
+    preface: str = "",
+) -> str:
+    """``render_prompt`` with the two label orders given instead of drawn: ``options`` for "You must choose either
+    ...", ``answers`` for "choose either ..." (each a permutation of ``labels``)."""
+    labels = validate_labels(labels)
     if kind not in PROMPT_KINDS:
         raise ValueError(f"Unknown prompt kind {kind!r}: expected one of {list(PROMPT_KINDS)}.")
     for name, move in (("previous_action", previous_action), ("opponent_previous_action", opponent_previous_action)):
         if move not in (None, 0, 1):
             raise ValueError(f"{name} must be 0 (C), 1 (D) or None (no legal move yet), got {move!r}.")
-    options = shuffled_labels(labels, option_rng)
-    answers = shuffled_labels(labels, answer_rng)
     if kind in TABLE_ORDERS:
         body = structured_prompt(game, previous_action, opponent_previous_action, labels, options, answers, kind)
     elif kind == "unstructured":

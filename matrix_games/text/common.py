@@ -69,6 +69,12 @@ def shuffled_labels(labels: tuple[str, str], rng: np.random.Generator) -> list[s
     return options
 
 
+def label_orders(labels: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """The two orders ``shuffled_labels`` gives, each with probability exactly 1/2 (a shuffle of two draws one
+    unbiased bit), C label first."""
+    return [labels[0], labels[1]], [labels[1], labels[0]]
+
+
 def last_round(
     game: MatrixGame | None,
     previous_action: int | None,

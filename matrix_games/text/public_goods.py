@@ -41,9 +41,25 @@ def render_public_goods_prompt(
     kind: str = "original",
 ) -> str:
     """The prompt of ``kind`` for ``player``, whose round state is every player's last legal move."""
+    options, answers = shuffled_labels(labels, option_rng), shuffled_labels(labels, answer_rng)
+    return render_public_goods_prompt_in_order(
+        game, player, previous_actions, options, answers, labels=labels, kind=kind
+    )
+
+
+def render_public_goods_prompt_in_order(
+    game: PublicGoodsGame,
+    player: int,
+    previous_actions: Sequence[int | None],
+    options: list[str],
+    answers: list[str],
+    *,
+    labels: tuple[str, str],
+    kind: str = "original",
+) -> str:
+    """``render_public_goods_prompt`` with the two label orders given instead of drawn."""
     if kind not in PUBLIC_GOODS_PROMPTS:
         raise ValueError(f"The public goods game has no {kind!r} prompt; expected one of {list(PUBLIC_GOODS_PROMPTS)}.")
-    options, answers = shuffled_labels(labels, option_rng), shuffled_labels(labels, answer_rng)
     answer = ANSWER_FORMAT.format(*answers) + "Your answer: "
     others = game.num_players - 1
     if kind == "unrelated_question":

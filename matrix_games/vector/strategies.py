@@ -23,7 +23,8 @@ import warnings
 import numpy as np
 
 from matrix_games.rounds import History
-from matrix_games.strategies import Strategy, make_strategy
+from matrix_games.strategies import STRATEGIES, Strategy, make_strategy
+from matrix_games.strategies.base import memory_one_form
 from matrix_games.vector.engine import NONE, STRATEGY_STREAM, VectorGame, VectorRound
 
 _C, _D = 0, 1
@@ -83,26 +84,12 @@ class MemoryOne(VectorStrategy):
 
 
 def memory_one_of(strategy: Strategy, player: int) -> MemoryOne | None:
-    """The memory-one form of a built-in strategy, or None if it has none."""
-    name = strategy.name
-    tables = {
-        "always_cooperate": (1.0, (1, 1, 1, 1)),
-        "always_defect": (0.0, (0, 0, 0, 0)),
-        "tit_for_tat": (1.0, (1, 0, 1, 0)),
-        "suspicious_tit_for_tat": (0.0, (1, 0, 1, 0)),
-        "win_stay_lose_shift": (1.0, (1, 0, 0, 1)),
-        "alternator": (1.0, (0, 0, 1, 1)),
-    }
-    if name == "random":
-        p = strategy.p  # type: ignore[attr-defined]
-        return MemoryOne(player, name, p, (p, p, p, p))
-    if name == "generous_tit_for_tat":
-        g = strategy.generosity  # type: ignore[attr-defined]
-        return MemoryOne(player, name, 1.0, (1.0, g, 1.0, g))
-    if name in tables and type(strategy).__module__.startswith("matrix_games."):
-        first, p = tables[name]
-        return MemoryOne(player, name, first, tuple(float(x) for x in p))  # type: ignore[arg-type]
-    return None
+    """The memory-one form of a strategy (``Strategy.memory_one``), or None if it has none."""
+    form = memory_one_form(strategy)
+    if form is None:
+        return None
+    first, p = form
+    return MemoryOne(player, strategy.name, float(first), tuple(float(x) for x in p))  # type: ignore[arg-type]
 
 
 class ShortMemory(VectorStrategy):
@@ -208,15 +195,5 @@ def vector_strategy(strategy: str | Strategy, player: int) -> VectorStrategy:
     return PerGameStrategy(player, built)
 
 
-MEMORY_ONE_NAMES = frozenset(
-    {
-        "always_cooperate",
-        "always_defect",
-        "random",
-        "tit_for_tat",
-        "suspicious_tit_for_tat",
-        "generous_tit_for_tat",
-        "win_stay_lose_shift",
-        "alternator",
-    }
-)
+MEMORY_ONE_NAMES = frozenset(name for name, cls in STRATEGIES.items() if cls.memory_one is not Strategy.memory_one)
+"""The built-in strategies with a memory-one form (``Strategy.memory_one``)."""

@@ -8,6 +8,11 @@ Fixtures:
 - ``make_tiny_llama`` (session): a factory ``make_tiny_llama(seed=0) -> LlamaForCausalLM``; every call gives a fresh,
   unshared copy (wrapping a model in peft mutates it), with weights fixed by ``seed``.
 - ``tiny_llama``: a fresh tiny llama (seed 0).
+- ``tiny_bytes_tokenizer`` (session): a byte-level BPE tokenizer (GPT-2's decoding) of 38 tokens: letters of
+  ``action``, ``C``, ``D``, digits, a few punctuation marks, space and newline, merges up to `` action``, and tokens
+  holding the first bytes of a multi-byte character (``\xe2``, ``\xe2\x80``: a prefix of U+2000, a space).
+- ``make_bytes_llama`` (session): ``make_bytes_llama(seed=0) -> LlamaForCausalLM`` over it, in float64 (the exact
+  analysis is compared with brute force to 1e-12).
 - ``make_lora_model`` (session): a factory ``make_lora_model(adapter_names=("default",), *, r=4, lora_alpha=8,
   init_lora_weights=True, seed=0, model_seed=0) -> PeftModel``: a fresh tiny llama with one LoRA adapter per name
   (all-linear, no dropout), the first one active. ``init_lora_weights=False`` gives random B (policy != reference),
@@ -78,6 +83,49 @@ def build_tiny_llama(tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> Llama
 @pytest.fixture(scope="session")
 def tiny_tokenizer() -> PreTrainedTokenizerFast:
     return build_tiny_tokenizer()
+
+
+def build_bytes_tokenizer() -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer small enough to enumerate every answer of three tokens (see the module doc)."""
+    from llm_agents.analysis.token_texts import gpt2_byte_table
+
+    written = {byte: char for char, byte in gpt2_byte_table().items()}
+
+    def chars(text: str) -> str:
+        return "".join(written[byte] for byte in text.encode())
+
+    alphabet = [chars(c) for c in "acti on CD1234.*x!\n"] + [written[b] for b in (0xE2, 0x80, 0xC3, 0xA9)]
+    merges = [
+        ("a", "c"), ("ac", "t"), ("act", "i"), ("acti", "o"), ("actio", "n"), (chars(" "), "action"),
+        (chars(" "), "C"), (chars(" "), "D"), (chars("\n"), chars("\n")), (written[0xE2], written[0x80]),
+        (written[0xC3], written[0xA9]), ("C", "."),
+    ]  # fmt: skip
+    vocab: dict[str, int] = {}
+    for token in ["<pad>", "<eos>", "<|user|>", "<|assistant|>", *alphabet, *(a + b for a, b in merges)]:
+        vocab.setdefault(token, len(vocab))
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        pad_token="<pad>",
+        eos_token="<eos>",
+        additional_special_tokens=["<|user|>", "<|assistant|>"],
+        padding_side="left",
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_bytes_tokenizer() -> PreTrainedTokenizerFast:
+    return build_bytes_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def make_bytes_llama(tiny_bytes_tokenizer: PreTrainedTokenizerFast) -> Callable[..., LlamaForCausalLM]:
+    def make(seed: int = 0) -> LlamaForCausalLM:
+        return build_tiny_llama(tiny_bytes_tokenizer, seed).double()
+
+    return make
 
 
 @pytest.fixture(scope="session")

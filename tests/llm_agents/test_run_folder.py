@@ -320,7 +320,15 @@ def test_overwrite_refuses_a_run_folder_holding_foreign_files_and_keeps_everythi
         path.unlink()
     (folder.root / "wandb").rmdir()
     train(config.replace(overwrite=True))  # only the run's own entries now: it starts over
-    run_entries = ["config.yaml", "rounds.jsonl", "ppo.jsonl", "checkpoints", "adapters", "summary.json"]
+    run_entries = [
+        "config.yaml",
+        "rounds.jsonl",
+        "ppo.jsonl",
+        "analysis.jsonl",
+        "checkpoints",
+        "adapters",
+        "summary.json",
+    ]
     assert sorted(p.name for p in folder.root.iterdir()) == sorted(
         [".lock", "manifest.json", "action_types.png", *run_entries]
     )
