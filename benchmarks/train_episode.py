@@ -77,7 +77,8 @@ def run(config_path: Path, overrides: dict, episodes: int, batching: str) -> tup
         config = load_config(config_path, {**settings, "batching": batching})
         with PeakMemory() as memory:
             train(config)
-        steps = [json.loads(line) for line in (Path(folder) / "ppo.jsonl").read_text().splitlines()]
+        log = Path(folder) / f"{config.algorithm}.jsonl"  # each algorithm logs its steps under its own name
+        steps = [json.loads(line) for line in log.read_text().splitlines()]
     return steps, memory.peak
 
 

@@ -67,7 +67,8 @@ def command_list(args: argparse.Namespace) -> None:
 
 def command_play(args: argparse.Namespace) -> None:
     game = get_game(args.game)
-    reward_fn = make_reward_fn(args.reward, penalty=args.deontological_penalty, illegal_reward=args.illegal_reward)
+    parameters = {"deontological_penalty": args.deontological_penalty}
+    reward_fn = make_reward_fn(args.reward, parameters=parameters, illegal_reward=args.illegal_reward)
     rounds = iter_match(
         game,
         args.player0,

@@ -30,7 +30,8 @@ import numpy as np
 from matrix_games.games import Game
 from matrix_games.infos import reset_info, round_info
 from matrix_games.parallel_env import RENDER_MODES, IteratedMatrixGameEnv
-from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, RewardFn
+from matrix_games.rewards import RewardFn
+from matrix_games.rewards.registry import with_old_penalty
 from matrix_games.rounds import History
 from matrix_games.settings import GameSettings
 from matrix_games.strategies import Strategy, make_strategy
@@ -156,8 +157,8 @@ def _opponents(opponent: str | Strategy | Sequence[str | Strategy], count: int) 
 
 def make_single_agent_env(
     reward: str | RewardSchedule | RewardFn = "game",
-    deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
     reward_parameters: dict[str, float] | None = None,
+    deontological_penalty: float | None = None,
     **kwargs: Any,
 ) -> gymnasium.Env:
     """The registered Gymnasium entry point: ``IteratedMatrixGameVsStrategy(**kwargs)`` with the ``reward`` applied by
@@ -165,7 +166,10 @@ def make_single_agent_env(
 
     ``reward`` is a reward name (``"game"``, ``"deontological"``, ...), a schedule such as
     ``"game:500,deontological:500"`` (switched by episode count), a weighted sum such as ``"0.5*game+utilitarian"``,
-    or a ``RoundOutcome -> float`` function; ``reward_parameters`` sets the other frameworks' parameters by name.
+    or a ``RoundOutcome -> float`` function; ``reward_parameters`` sets the frameworks' parameters by name
+    (``{"deontological_penalty": 3.0, "kindness": 2.0}``). ``deontological_penalty=`` on its own still works, with
+    a deprecation warning.
     """
     env = IteratedMatrixGameVsStrategy(**kwargs)
-    return MoralReward(env, reward, deontological_penalty=deontological_penalty, reward_parameters=reward_parameters)
+    parameters = with_old_penalty(reward_parameters, deontological_penalty, "gymnasium.make")
+    return MoralReward(env, reward, reward_parameters=parameters)

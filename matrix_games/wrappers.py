@@ -23,7 +23,6 @@ import gymnasium
 from pettingzoo.utils import BaseParallelWrapper
 
 from matrix_games.rewards import (
-    DEFAULT_DEONTOLOGICAL_PENALTY,
     DEFAULT_ILLEGAL_REWARD,
     RewardFn,
     RewardParameters,
@@ -31,6 +30,7 @@ from matrix_games.rewards import (
     as_schedule,
     make_reward_fn,
 )
+from matrix_games.rewards.registry import with_old_penalty
 from matrix_games.rounds import RoundOutcome
 
 
@@ -41,21 +41,19 @@ class EpisodeRewards:
 
     Args:
         reward: A reward name, a schedule (or its string), or any function ``RoundOutcome -> float``.
-        deontological_penalty: The xi of the deontological rewards.
         illegal_reward: The reward of an illegal answer under every reward.
-        reward_parameters: The other frameworks' parameters by name (``{"kindness": 2.0}``, ``inequity_alpha``,
-            ``inequity_beta``; ``RewardParameters`` has the defaults).
+        reward_parameters: The frameworks' parameters by name (``{"deontological_penalty": 3.0, "kindness": 2.0}``,
+            ``inequity_alpha``, ``inequity_beta``; ``RewardParameters`` has the defaults).
     """
 
     def __init__(
         self,
         reward: str | RewardSchedule | RewardFn,
         *,
-        deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
         illegal_reward: float = DEFAULT_ILLEGAL_REWARD,
         reward_parameters: Mapping[str, float] | RewardParameters | None = None,
     ) -> None:
-        self.parameters = RewardParameters.of(deontological_penalty, reward_parameters)
+        self.parameters = RewardParameters.of(reward_parameters)
         self.deontological_penalty = self.parameters.deontological_penalty
         self.illegal_reward = float(illegal_reward)
         self.episode = -1
@@ -121,23 +119,17 @@ class MoralReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
         env: gymnasium.Env,
         reward: str | RewardSchedule | RewardFn,
         *,
-        deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
         illegal_reward: float | None = None,
         reward_parameters: Mapping[str, float] | RewardParameters | None = None,
+        deontological_penalty: float | None = None,
     ) -> None:
+        parameters = with_old_penalty(reward_parameters, deontological_penalty, "MoralReward")
         gymnasium.utils.RecordConstructorArgs.__init__(
-            self,
-            reward=reward,
-            deontological_penalty=deontological_penalty,
-            illegal_reward=illegal_reward,
-            reward_parameters=reward_parameters,
+            self, reward=reward, illegal_reward=illegal_reward, reward_parameters=parameters.to_dict()
         )
         gymnasium.Wrapper.__init__(self, env)
         self.rewards = EpisodeRewards(
-            reward,
-            deontological_penalty=deontological_penalty,
-            illegal_reward=_env_illegal_reward(env, illegal_reward),
-            reward_parameters=reward_parameters,
+            reward, illegal_reward=_env_illegal_reward(env, illegal_reward), reward_parameters=parameters
         )
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -164,16 +156,14 @@ class MoralRewardParallel(BaseParallelWrapper):
         env: Any,
         reward: str | RewardSchedule | RewardFn,
         *,
-        deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
         illegal_reward: float | None = None,
         reward_parameters: Mapping[str, float] | RewardParameters | None = None,
+        deontological_penalty: float | None = None,
     ) -> None:
         super().__init__(env)
+        parameters = with_old_penalty(reward_parameters, deontological_penalty, "MoralRewardParallel")
         self.rewards = EpisodeRewards(
-            reward,
-            deontological_penalty=deontological_penalty,
-            illegal_reward=_env_illegal_reward(env, illegal_reward),
-            reward_parameters=reward_parameters,
+            reward, illegal_reward=_env_illegal_reward(env, illegal_reward), reward_parameters=parameters
         )
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):

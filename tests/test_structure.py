@@ -15,9 +15,10 @@ ALLOWED = {
     "sequences": set(),
     "agent": {"sequences"},
     "analysis": {"agent", "sequences"},
-    "ppo": {"sequences"},
-    "grpo": {"ppo", "sequences"},
-    "training": {"agent", "analysis", "ppo", "grpo", "sequences"},
+    "policy_update": {"sequences"},
+    "ppo": {"policy_update", "sequences"},
+    "grpo": {"policy_update", "sequences"},
+    "training": {"agent", "analysis", "policy_update", "ppo", "grpo", "sequences"},
     "evaluation": {"agent", "analysis", "training", "sequences"},
     "reporting": {"evaluation", "training"},
     "grid": {"training", "evaluation", "reporting"},
@@ -27,6 +28,9 @@ ALLOWED = {
 
 
 def python_files(package: str) -> list[Path]:
+    """The modules of a package folder, or the one module ``package.py`` (a layer of one file)."""
+    if (ROOT / f"{package}.py").is_file():
+        return [ROOT / f"{package}.py"]
     return sorted((ROOT / package).rglob("*.py"))
 
 

@@ -33,7 +33,8 @@ def per_update(run: Path) -> dict[str, np.ndarray]:
         actions[log.episode].append(log.outcome.action)
     seconds: dict[int, float] = collections.defaultdict(float)
     rollout: dict[int, float] = {}
-    for line in read_jsonl(run / "ppo.jsonl"):  # one line per learner and update; the rollout is shared
+    log = next(run / name for name in ("grpo.jsonl", "ppo.jsonl") if (run / name).exists())
+    for line in read_jsonl(log):  # one line per learner and update; the rollout is shared
         seconds[line["episode"]] += line.get("time/ppo/total", line.get("time/grpo/total", 0.0))
         rollout[line["episode"]] = line.get("time/rollout", 0.0)
     return {
@@ -46,8 +47,8 @@ def per_update(run: Path) -> dict[str, np.ndarray]:
 def load(grid: Path) -> dict[str, list[dict[str, np.ndarray]]]:
     """Every run below ``grid/train``, by NAME (its seeds together)."""
     runs = collections.defaultdict(list)
-    for ppo in sorted((grid / "train").glob("*/seed*/ppo.jsonl")):
-        runs[ppo.parent.parent.name].append(per_update(ppo.parent))
+    for config in sorted((grid / "train").glob("*/seed*/config.yaml")):
+        runs[config.parent.parent.name].append(per_update(config.parent))
     if not runs:
         raise SystemExit(f"No runs in {grid}/train/NAME/seedS: pass a grid's output_dir, e.g. runs/grpo_vs_ppo.")
     return dict(runs)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
-from llm_agents.sequences import BATCHINGS, Batching
 from matrix_games.actions import DEFAULT_LABELS, validate_labels
 from matrix_games.text import DEONTOLOGICAL_PREFACE, UTILITARIAN_PREFACE
 from matrix_games.validation import check_choice, check_finite, is_number
@@ -144,9 +143,6 @@ class GenerationConfig:
         top_k: Keep only the k most likely tokens; 0 keeps all.
         top_p: Nucleus sampling: keep the smallest set of tokens with total probability >= top_p; 1.0 keeps all.
         stop_at_eos: Stop a sample when it produces the end-of-sequence token (kept in its completion ids).
-        batching: ``"tree"`` computes each distinct prompt prefix of a batch once (and, inside
-            ``LLMAgent.sharing_prefixes()``, once for a whole rollout); ``"padded"`` is the plain batch. The samples
-            are the same up to float rounding.
     """
 
     max_new_tokens: int | None = None
@@ -154,7 +150,6 @@ class GenerationConfig:
     top_k: int = 0
     top_p: float = 1.0
     stop_at_eos: bool = True
-    batching: Batching = "tree"
 
     def __post_init__(self) -> None:
         if self.max_new_tokens is not None and (
@@ -174,7 +169,8 @@ class GenerationConfig:
             raise ValueError(f"GenerationConfig.top_k must be an int >= 0 (0 = no filtering), got {self.top_k!r}.")
         if not is_number(self.top_p) or not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"GenerationConfig.top_p must be in (0, 1] (1 = no filtering), got {self.top_p!r}.")
-        check_choice("GenerationConfig.batching", self.batching, BATCHINGS)
+        if not isinstance(self.stop_at_eos, bool):
+            raise ValueError(f"GenerationConfig.stop_at_eos must be true or false, got {self.stop_at_eos!r}.")
 
 
 VALUE_PREFACES = {"utilitarian": UTILITARIAN_PREFACE, "deontological": DEONTOLOGICAL_PREFACE}

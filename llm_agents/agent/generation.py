@@ -20,6 +20,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from llm_agents.agent.config import GenerationConfig
+from llm_agents.sequences import Batching
 from llm_agents.sequences.decoding import (
     PaddedDecoder,
     PrefixCache,
@@ -101,6 +102,7 @@ def sample_completions(
     config: GenerationConfig | None = None,
     labels: Sequence[str] | None = None,
     cache: PrefixCache | None = None,
+    batching: Batching = "tree",
 ) -> list[Sample]:
     """Sample one completion for each prompt, all in one batch.
 
@@ -109,10 +111,11 @@ def sample_completions(
         tokenizer: Its tokenizer (for the pad and EOS ids, and decoding).
         prompt_ids: Token ids of each prompt, unpadded (see ``chat.encode_prompts``).
         generator: The source of randomness, on the device where sampling happens (seed it for reproducibility).
-        config: Sampling options; the paper's by default. ``config.batching`` picks the layout: ``"tree"`` computes
-            each distinct prompt prefix once, ``"padded"`` is the plain batch; both draw the same random numbers.
+        config: Sampling options; the paper's by default.
         labels: The action labels; with ``config.max_new_tokens=None`` they set the answer length.
         cache: With the tree layout, a ``PrefixCache`` shared with earlier calls under the same weights.
+        batching: The layout: ``"tree"`` computes each distinct prompt prefix once, ``"padded"`` is the plain batch;
+            both draw the same random numbers (the samples are the same up to float rounding).
 
     Returns:
         One ``Sample`` per prompt, in order.
@@ -130,7 +133,7 @@ def sample_completions(
     if not prompt_ids or any(len(p) == 0 for p in prompt_ids):
         raise ValueError("Every prompt needs at least one token, and the batch at least one prompt.")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    decoder = TreeDecoder(model, cache) if config.batching == "tree" else PaddedDecoder(model, pad_id)
+    decoder = TreeDecoder(model, cache) if batching == "tree" else PaddedDecoder(model, pad_id)
     was_training = model.training
     model.eval()
     try:

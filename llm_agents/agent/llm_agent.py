@@ -38,8 +38,10 @@ from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, 
 from llm_agents.agent.generation import sample_completions
 from llm_agents.agent.models import load_model
 from llm_agents.agent.parsing import ParseMode, parse_action
+from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.sequences.decoding import PrefixCache
 from matrix_games.actions import DEFAULT_LABELS, ILLEGAL
+from matrix_games.validation import check_choice
 
 Observation = str | Mapping[str, Any]
 
@@ -115,6 +117,9 @@ class LLMAgent:
         adapter_name: The adapter this agent plays with (made active before each generation).
         reference: Play with the base model, all adapters disabled (the paper's "no fine-tuning" reference).
         seed: Seeds the agent's own torch.Generator (sampling and random fallbacks).
+        batching: ``"tree"`` computes each distinct prompt prefix of a batch once (and, inside
+            ``sharing_prefixes()``, once for a whole rollout); ``"padded"`` is the plain batch. The samples are the
+            same up to float rounding.
 
     Example:
         >>> agent = LLMAgent.load(ModelConfig(), labels=("action1", "action2"), seed=0)  # doctest: +SKIP
@@ -135,6 +140,7 @@ class LLMAgent:
         adapter_name: str | None = None,
         reference: bool = False,
         seed: int = 0,
+        batching: Batching = "tree",
     ) -> None:
         if adapter_name is not None and reference:
             raise ValueError("Give adapter_name or reference=True, not both: the reference policy has no adapter.")
@@ -154,6 +160,7 @@ class LLMAgent:
         self.on_illegal = self.config.on_illegal
         self.adapter_name = adapter_name
         self.reference = reference
+        self.batching = check_choice("batching", batching, BATCHINGS)
         if adapter_name is not None:
             use_adapter(model, adapter_name)  # fails early on a missing adapter
         device = next(model.parameters()).device
@@ -181,6 +188,7 @@ class LLMAgent:
         adapter_name: str | None = None,
         reference: bool = False,
         seed: int = 0,
+        batching: Batching = "tree",
     ) -> LLMAgent:
         """An agent that plays as ``config`` says (the one way training, evaluation and the demo build agents)."""
         return cls(
@@ -194,6 +202,7 @@ class LLMAgent:
             adapter_name=adapter_name,
             reference=reference,
             seed=seed,
+            batching=batching,
         )
 
     def with_labels(self, labels: Sequence[str]) -> LLMAgent:
@@ -204,6 +213,7 @@ class LLMAgent:
             AgentConfig(tuple(labels), self.generation, self.prompt, self.parse_mode, self.on_illegal),  # type: ignore[arg-type]
             adapter_name=self.adapter_name,
             reference=self.reference,
+            batching=self.batching,
         )
         relabelled.generator = self.generator  # one sampling stream
         return relabelled
@@ -252,6 +262,7 @@ class LLMAgent:
                 config=self.generation,
                 labels=sorted({label for pair in rows for label in pair}),
                 cache=self._prefixes,
+                batching=self.batching,
             )
         records = []
         for text, prompt_text, sample, pair in zip(texts, prompt_texts, samples, rows, strict=True):

@@ -63,7 +63,7 @@ class Trial:
 
     @property
     def episodes(self) -> int:
-        return config_from_dict(self.config).num_episodes
+        return config_from_dict(self.config, warn=False).num_episodes
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def run_trial(trial: Trial, observer: Tracker | None = None) -> dict:
         settings = dict(trial.config)
         if folder.holds_a_run():  # a resume, or a start over when it died before its first checkpoint
             settings["resume" if complete_checkpoints(folder) else "overwrite"] = True
-        train(config_from_dict(settings), observer=observer)
+        train(config_from_dict(settings, warn=False), observer=observer)
     if evaluates and not (trial.eval_dir / "summary.json").exists():
         _evaluate(trial)
     return result_row(trial)

@@ -22,7 +22,7 @@ class GRPOConfig:
 
     Attributes:
         learning_rate: Adam learning rate (the same optimizer as PPO's).
-        epochs: Passes over each update's answers (TRL's ``num_iterations``); with 1 the ratio is exactly 1.
+        num_iterations: Passes over each update's answers (TRL's name); with 1 the ratio is exactly 1.
         epsilon: The lower clip range of the ratio (and the upper one unless ``epsilon_high`` is set, as DAPO).
         epsilon_high: The upper clip range, or None for ``epsilon``.
         beta: The coefficient of the k3 KL estimate to the reference (the model with adapters off); 0 turns it off
@@ -33,11 +33,10 @@ class GRPOConfig:
         num_generations: Answers sampled per learner and state in every round (TRL's name). 1: groups are the
             rounds of an update that share a prompt (step-level); more gives every state a group of its own, the
             extra answers scored against the others' actual moves in that round.
-        seed: Reserved for GRPO's own randomness (derived from the run seed when None); GRPO shuffles nothing.
     """
 
     learning_rate: float = 1.41e-5
-    epochs: int = 1
+    num_iterations: int = 1
     epsilon: float = 0.2
     epsilon_high: float | None = None
     beta: float = 0.04
@@ -45,14 +44,13 @@ class GRPOConfig:
     scale_rewards: ScaleRewards = "group"
     max_grad_norm: float | None = None
     num_generations: int = 1
-    seed: int | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "learning_rate", check_finite("grpo.learning_rate", self.learning_rate, example="5e-4"))
         if self.learning_rate <= 0:
             raise ValueError(f"grpo.learning_rate must be positive, got {self.learning_rate!r}; e.g. 5e-4.")
-        set_(self, "epochs", check_int("grpo.epochs", self.epochs, minimum=1, example=1))
+        set_(self, "num_iterations", check_int("grpo.num_iterations", self.num_iterations, minimum=1, example=1))
         set_(self, "epsilon", check_finite("grpo.epsilon", self.epsilon, example="0.2", minimum=0.0))
         if self.epsilon_high is not None:
             set_(self, "epsilon_high", check_finite("grpo.epsilon_high", self.epsilon_high, minimum=0.0))

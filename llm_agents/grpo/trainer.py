@@ -5,8 +5,9 @@ answer's advantage is its reward against the other answers to the same prompt (t
 their query token ids: in our games the same state gives the same prompt, so the rounds that share a state are a
 group; ``grpo.maths``). Each epoch is one forward and backward pass over the whole update through the batch layout
 PPO uses (``sequences.forward``: the prefix tree by default, so shared prompts are computed once); the reference
-log-probs come from the same run-long memo as PPO's. With one epoch the first training forward is the old policy's
-pass (the ratio is exactly 1), so no separate pass is made.
+log-probs come from the same run-long memo as PPO's (``policy_update``, with the optimiser step and the checks both
+share). With one iteration the first training forward is the old policy's pass (the ratio is exactly 1), so no
+separate pass is made.
 """
 
 from __future__ import annotations
@@ -21,16 +22,35 @@ from torch import nn
 
 from llm_agents.grpo import maths
 from llm_agents.grpo.config import GRPOConfig
-from llm_agents.ppo.checks import check_batch, check_scores
-from llm_agents.ppo.optimise import NonFiniteError, optimizer_step
-from llm_agents.ppo.parameters import adapter_in_eval_mode, adapter_parameters, make_optimizer
+from llm_agents.policy_update import (
+    ReferenceMemo,
+    adapter_in_eval_mode,
+    adapter_parameters,
+    check_batch,
+    check_loss,
+    check_scores,
+    make_optimizer,
+    memoised_logprobs,
+    optimizer_step,
+)
 from llm_agents.sequences import Batching
 from llm_agents.sequences.forward import PaddedBatch, TreeBatch, make_batch
-from llm_agents.sequences.reference import ReferenceMemo, memoised_logprobs
+
+STATISTICS = "grpo"
+"""The name GRPO's statistics are logged under (``grpo.jsonl``, ``grpo/...``)."""
 
 
 class GRPOTrainer:
-    """GRPO on one adapter of a peft ``PeftModel`` (the reference is the model under ``disable_adapter()``)."""
+    """GRPO on one adapter of a peft ``PeftModel`` (the reference is the model under ``disable_adapter()``).
+
+    Args:
+        model: the peft model holding ``adapter_name``.
+        config: the GRPO settings.
+        adapter_name: the adapter this trainer trains.
+        batching: ``"tree"`` (each distinct sequence once) or ``"padded"``, as ``PPOTrainer``'s.
+    """
+
+    statistics_name = STATISTICS
 
     def __init__(
         self, model: nn.Module, config: GRPOConfig, *, adapter_name: str = "default", batching: Batching = "tree"
@@ -51,7 +71,8 @@ class GRPOTrainer:
         self, queries: Sequence[torch.Tensor], responses: Sequence[torch.Tensor], scores: Sequence[float]
     ) -> dict[str, float]:
         """One GRPO update on the episode's answers; returns its statistics (``grpo/*``, ``objective/kl``, and
-        ``time/grpo/*``: the reference pass, the old-policy pass (epochs > 1 only), the epochs and the total)."""
+        ``time/grpo/*``: the reference pass, the old-policy pass (``num_iterations`` > 1 only), the iterations and
+        the total)."""
         started = time.perf_counter()
         queries, responses = check_batch(queries, responses, len(queries))
         scores = check_scores(scores, len(queries), torch.device("cpu"))
@@ -61,7 +82,7 @@ class GRPOTrainer:
             self._warn_no_groups(alone)
         batch = make_batch(queries, responses, self._pad_token_id, self.device, self.batching)
         config = self.config
-        with self._this_adapter_in_eval_mode():
+        with adapter_in_eval_mode(self.model, self.adapter_name, self.adapter_params):
             timing: dict[str, float] = {}
             t = time.perf_counter()
             reference = None
@@ -71,12 +92,12 @@ class GRPOTrainer:
             timing["time/grpo/ref_forward_pass"] = time.perf_counter() - t
             t = time.perf_counter()
             old = None
-            if config.epochs > 1:
+            if config.num_iterations > 1:
                 with torch.no_grad():
                     old = batch.forward(self.model, None).logprobs
             timing["time/grpo/old_forward_pass"] = time.perf_counter() - t
             t = time.perf_counter()
-            loss, logprobs = self._epochs(batch, advantages, reference, old)
+            loss, logprobs = self._iterations(batch, advantages, reference, old)
             timing["time/grpo/optimize_step"] = time.perf_counter() - t
         self.step_count += 1
         kl = float("nan")
@@ -96,16 +117,16 @@ class GRPOTrainer:
             "time/grpo/total": time.perf_counter() - started,
         }
 
-    def _epochs(
+    def _iterations(
         self,
         batch: PaddedBatch | TreeBatch,
         advantages: torch.Tensor,
         reference: torch.Tensor | None,
         old: torch.Tensor | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The update's passes over the batch (``epochs`` of them); the last loss and log-probs."""
+        """The update's passes over the batch (``num_iterations`` of them); the last loss and log-probs."""
         config = self.config
-        for _ in range(config.epochs):
+        for _ in range(config.num_iterations):
             logprobs = batch.forward(self.model, None).logprobs
             loss = maths.grpo_loss(
                 logprobs,
@@ -118,10 +139,9 @@ class GRPOTrainer:
                 epsilon_high=config.upper_epsilon,
                 loss_type=config.loss_type,
             )
-            if not bool(torch.isfinite(loss)):
-                raise NonFiniteError("loss", float(loss))
+            check_loss(loss)
             loss.backward()
-            optimizer_step(config, self.optimizer, self.trainable_parameters)  # type: ignore[arg-type]
+            optimizer_step(self.optimizer, self.trainable_parameters, config.max_grad_norm)
         return loss, logprobs
 
     def _warn_no_groups(self, answers: int) -> None:
@@ -131,20 +151,16 @@ class GRPOTrainer:
             warnings.warn(
                 f"GRPO got {answers} answers to {answers} different prompts in update {self.step_count}: with "
                 "grpo.num_generations 1 its groups are the rounds that share a prompt, and none did, so every "
-                "advantage is 0. If this repeats (grpo/groups/alone in ppo.jsonl), set grpo.num_generations: 4 "
+                "advantage is 0. If this repeats (grpo/groups/alone in grpo.jsonl), set grpo.num_generations: 4 "
                 "(several answers per state) or play more games per update.",
                 stacklevel=3,
             )
 
-    def reset_score_statistics(self) -> None:
-        """GRPO keeps no score statistics across updates (its baseline is each group's); nothing to reset."""
-
-    def reset_optimizer(self) -> None:
-        """A fresh Adam optimizer (its moments forgotten), at the same learning rate."""
-        self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
-
-    def _this_adapter_in_eval_mode(self):
-        return adapter_in_eval_mode(self.model, self.adapter_name, self.adapter_params)
+    def reset_at_switch(self, what: str) -> None:
+        """At a reward switch: GRPO keeps no score statistics (its baseline is each group's), so only
+        ``"optimizer_and_score_stats"`` does something: a fresh Adam optimizer, at the same learning rate."""
+        if what == "optimizer_and_score_stats":
+            self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume exactly: adapter weights, optimizer, the reference memo, the step counter."""

@@ -7,8 +7,6 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
-from llm_agents.sequences import BATCHINGS, Batching
-
 KLPenalty = Literal["kl", "abs", "mse", "full"]
 KL_PENALTIES: tuple[str, ...] = get_args(KLPenalty)
 
@@ -48,9 +46,6 @@ class PPOConfig:
         ratio_threshold: a minibatch whose mean ratio exceeds this gets a zero loss (trl's safety valve).
         seed: seeds the minibatch shuffling and the value head's initialisation; None is 0 for a bare trainer (the
             training runner derives it from the run seed).
-        batching: ``"tree"`` computes each distinct (prompt, answer) sequence of a batch once, as a prefix tree, and
-            the reference log-probs of a pair once per run (``sequences``); ``"padded"`` is the plain padded batch,
-            every pass over every row. The same mathematics (losses, gradients, statistics) up to float rounding.
     """
 
     learning_rate: float = 1.41e-5
@@ -77,7 +72,6 @@ class PPOConfig:
     target_kl: float = 1.0
     ratio_threshold: float = 10.0
     seed: int | None = None
-    batching: Batching = "tree"
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "mini_batch_size", "gradient_accumulation_steps", "ppo_epochs"):
@@ -115,8 +109,6 @@ class PPOConfig:
                 _check_positive(name, value)
         if not _is_real(self.ratio_threshold) or self.ratio_threshold <= 1.0:
             raise ValueError(f"PPOConfig.ratio_threshold must be a number > 1, got {self.ratio_threshold!r}.")
-        if self.batching not in BATCHINGS:
-            raise ValueError(f"PPOConfig.batching must be one of {BATCHINGS}, got {self.batching!r}.")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ValueError(f"PPOConfig.seed must be an integer (or None), got {self.seed!r}.")
 

@@ -1,19 +1,23 @@
 """``PPOTrainer``: trl 0.11's ``PPOTrainer.step`` on one named LoRA adapter of a peft model, with its value head.
 
-What one ``step(queries, responses, scores)`` does, in trl's order:
+``step(queries, responses, scores)`` reads top to bottom, in trl's order:
 
-1. scores: optional running scaling/normalisation (``RunningMoments``), optional clipping;
-2. in eval mode, without grad: the policy's log-probs and values (adapter on) and the reference log-probs (the same
-   model under ``disable_adapter()``), on the response positions only (``batch.py``). With one minibatch per epoch
-   the policy pass keeps its graph and doubles as the first training forward (identical numbers, one pass fewer);
-3. per-token rewards ``-beta * KL`` plus the score on the last response token; GAE; returns; whitened advantages;
+1. scores: optional running scaling/normalisation (``maths.RunningMoments``), optional clipping;
+2. in eval mode: the policy's log-probs and values (adapter on) and the reference log-probs (the same model under
+   ``disable_adapter()``, from the run-long memo), on the answer positions only (``sequences.forward``). With one
+   minibatch per epoch the policy pass keeps its graph and doubles as the first training forward (identical
+   numbers, one pass fewer);
+3. per-token rewards ``-beta * KL`` plus the score on the last answer token; GAE; returns; whitened advantages;
 4. ``ppo_epochs`` passes over the batch in shuffled minibatches: clipped policy loss + ``vf_coef`` x clipped value
    loss, summed over ``gradient_accumulation_steps`` minibatches (each loss divided by that number) before each
-   optimizer step, optional gradient-norm clipping, trl's ``ratio_threshold`` valve and optional early stopping;
-5. trl's statistics (the train ones averaged over all minibatches), then the KL controller update.
+   optimizer step (``policy_update.optimizer_step``: clipping and the non-finite stop), trl's ``ratio_threshold``
+   valve and optional early stopping;
+5. trl's statistics (the train ones averaged over all minibatches), then the adaptive KL controller's update.
+
+The maths of each line is ``maths.py`` (pinned by golden tests); what PPO shares with GRPO is ``policy_update.py``.
 
 Deliberate differences from trl 0.11.4, none of which changes a recorded parity case:
-- padding is on the left with positions from the mask (the same computation as trl's right padding, see batch.py);
+- padding is on the left with positions from the mask (the same computation as trl's right padding);
 - minibatch order comes from a ``torch.Generator`` seeded by ``config.seed`` (trl: the global ``np.random``);
 - ``max_grad_norm`` clips at every optimizer step (trl clipped through a one-shot ``filter`` iterator, so only its
   very first step was ever clipped);
@@ -30,22 +34,92 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
+from llm_agents.policy_update import (
+    OptimizerFactory,
+    ReferenceMemo,
+    adapter_in_eval_mode,
+    adapter_parameters,
+    check_batch,
+    check_loss,
+    check_scores,
+    make_optimizer,
+    memoised_logprobs,
+    optimizer_step,
+)
 from llm_agents.ppo import maths
-from llm_agents.ppo.checks import check_batch, check_scores
 from llm_agents.ppo.config import PPOConfig
-from llm_agents.ppo.controllers import AdaptiveKLController, FixedKLController, RunningMoments
-from llm_agents.ppo.optimise import Targets, run_epochs
-from llm_agents.ppo.parameters import OptimizerFactory, adapter_in_eval_mode, adapter_parameters, make_optimizer
-from llm_agents.ppo.stats import step_stats
-from llm_agents.ppo.value_head import ValueHead
-from llm_agents.sequences.forward import ForwardOutput, make_batch
-from llm_agents.sequences.reference import ReferenceMemo, memoised_logprobs
+from llm_agents.ppo.maths import AdaptiveKLController, FixedKLController, RunningMoments
+from llm_agents.sequences import Batching
+from llm_agents.sequences.forward import ForwardOutput, PaddedBatch, TreeBatch, make_batch
+
+STATISTICS = "ppo"
+"""The name PPO's statistics are logged under (``ppo.jsonl``, ``ppo/...``)."""
+
+
+class ValueHead(nn.Module):
+    """The critic: ``Dropout -> Linear(hidden_size, 1)`` on the last (post-norm) hidden state, one value per position.
+
+    The parameter names (``summary.weight``, ``summary.bias``) are those of trl's ``ValueHead``, so a trl state dict
+    loads after stripping its ``v_head.`` prefix (``value_head_state_from_trl``). The head lives outside the peft
+    model, in float32, whatever the model's dtype. Dropout only acts in train mode; every pass runs in eval mode.
+
+    Args:
+        hidden_size: the model's hidden size.
+        dropout: dropout probability before the linear layer (trl's ``summary_dropout_prob``, default 0.1).
+        generator: seeds the initialisation (``nn.Linear``'s default scheme) without touching the global RNG.
+    """
+
+    def __init__(self, hidden_size: int, dropout: float = 0.1, *, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
+            raise ValueError(f"ValueHead hidden_size must be a positive integer, got {hidden_size!r}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"ValueHead dropout must be in [0, 1), got {dropout!r}.")
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.summary = nn.Linear(hidden_size, 1, dtype=torch.float32)
+        if generator is not None:
+            # nn.Linear.reset_parameters, drawn from the given generator.
+            nn.init.kaiming_uniform_(self.summary.weight, a=math.sqrt(5), generator=generator)
+            bound = 1.0 / math.sqrt(hidden_size)
+            nn.init.uniform_(self.summary.bias, -bound, bound, generator=generator)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """``(..., hidden_size)`` hidden states to ``(...)`` float32 values."""
+        hidden_states = self.dropout(hidden_states)
+        return self.summary(hidden_states.to(self.summary.weight.dtype)).squeeze(-1)
+
+
+def value_head_state_from_trl(trl_state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Pick a trl ``AutoModelForCausalLMWithValueHead`` value head (``v_head.summary.*``) out of a trl state dict."""
+    prefix = "v_head."
+    state = {key[len(prefix) :]: value for key, value in trl_state.items() if key.startswith(prefix)}
+    if set(state) != {"summary.weight", "summary.bias"}:
+        raise ValueError(
+            f"Expected v_head.summary.weight and v_head.summary.bias in the trl state dict, found {sorted(state)}."
+        )
+    return state
+
+
+@dataclass
+class Targets:
+    """What the epochs train towards, per answer position ``(B, R)``: the old policy's log-probs and values, the
+    (whitened) advantages and the returns."""
+
+    old_logprobs: torch.Tensor
+    old_values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+
+    def rows(self, indices: torch.Tensor) -> Targets:
+        return Targets(*(t[indices] for t in (self.old_logprobs, self.old_values, self.advantages, self.returns)))
 
 
 class PPOTrainer:
@@ -60,7 +134,12 @@ class PPOTrainer:
         value_head: the critic; by default a new ``ValueHead`` (initialised from ``config.seed``) on the model's device.
         optimizer: an optimizer over ``trainer.trainable_parameters``, or a factory taking that list; by default
             ``torch.optim.Adam(lr=config.learning_rate)`` as in trl.
+        batching: ``"tree"`` computes each distinct (prompt, answer) sequence of a batch once, as a prefix tree, and
+            the reference log-probs of a pair once per run (``sequences``); ``"padded"`` is the plain padded batch,
+            every pass over every row. The same mathematics (losses, gradients, statistics) up to float rounding.
     """
+
+    statistics_name = STATISTICS
 
     def __init__(
         self,
@@ -70,6 +149,7 @@ class PPOTrainer:
         adapter_name: str = "default",
         value_head: nn.Module | None = None,
         optimizer: torch.optim.Optimizer | OptimizerFactory | None = None,
+        batching: Batching = "tree",
     ) -> None:
         if not hasattr(model, "peft_config") or not hasattr(model, "disable_adapter"):
             raise TypeError(
@@ -83,9 +163,7 @@ class PPOTrainer:
             )
         if not isinstance(config, PPOConfig):
             raise TypeError(f"config must be a PPOConfig, got {type(config).__name__}.")
-        self.model = model
-        self.config = config
-        self.adapter_name = adapter_name
+        self.model, self.config, self.adapter_name, self.batching = model, config, adapter_name, batching
         self.device = next(model.parameters()).device
         self.adapter_params = adapter_parameters(model, adapter_name)
         if not self.adapter_params:
@@ -107,7 +185,7 @@ class PPOTrainer:
         self.step_count = 0
         self._pad_token_id = getattr(model.config, "pad_token_id", None) or 0
 
-    # ------------------------------------------------------------------ step
+    # ------------------------------------------------------------------ the step, top to bottom
 
     def step(
         self,
@@ -134,69 +212,55 @@ class PPOTrainer:
         t_start = time.perf_counter()
         queries, responses = check_batch(queries, responses, self.config.batch_size or len(queries))
         config = self.config.for_batch(len(queries))
+        # 1. scores
         scores = check_scores(scores, config.batch_size, self.device)
         scores = maths.scale_scores(
             scores, self.running_moments, use_score_norm=config.use_score_norm, score_clip=config.score_clip
         )
-        batch = make_batch(queries, responses, self._pad_token_id, self.device, config.batching)
+        batch = make_batch(queries, responses, self._pad_token_id, self.device, self.batching)
         timing: dict[str, float] = {}
-        with self._this_adapter_in_eval_mode():
-            # With a single minibatch, the first training forward would recompute the old pass exactly (same weights,
-            # eval mode): keep its graph and let the first minibatch backpropagate through it (one forward saved).
+        with adapter_in_eval_mode(self.model, self.adapter_name, self.adapter_params, self.value_head):
+            # 2. the old policy's log-probs and values, and the reference's. With a single minibatch the first
+            # training forward would recompute the old pass exactly (same weights, eval mode): keep its graph and
+            # let the first minibatch backpropagate through it (one forward saved).
             reuse = config.mini_batch_size == config.batch_size
-            live, ref = self._passes(config, batch, queries, responses, reuse, timing)
-            old = live.detached()
-            targets, kls, non_score_rewards, kl_coef = self._targets(config, scores, old, ref, batch.mask)
             t = time.perf_counter()
-            train_stats = run_epochs(
-                config,
-                self.model,
-                self.value_head,
-                self.optimizer,
-                self.trainable_parameters,
-                self.generator,
-                batch,
-                targets,
-                first_forward=live if reuse else None,
-            )
+            with torch.set_grad_enabled(reuse):
+                live = batch.forward(self.model, self.value_head)
+            timing["time/ppo/old_forward_pass"] = time.perf_counter() - t
+            t = time.perf_counter()
+            ref = self._reference(config, batch, queries, responses)
+            timing["time/ppo/ref_forward_pass"] = time.perf_counter() - t
+            timing["time/ppo/forward_pass"] = timing["time/ppo/old_forward_pass"] + timing["time/ppo/ref_forward_pass"]
+            old = live.detached()
+            # 3. rewards, advantages, returns
+            targets, kls, non_score_rewards, kl_coef = self._targets(config, scores, old, ref, batch.mask)
+            # 4. the epochs
+            t = time.perf_counter()
+            train_stats = self._epochs(config, batch, targets, first_forward=live if reuse else None)
             del live
             timing["time/ppo/optimize_step"] = time.perf_counter() - t
-        stats = step_stats(scores, old.logprobs, kls, non_score_rewards, batch.mask, kl_coef, queries, responses)
+        # 5. statistics, then the KL controller
+        stats = _step_stats(scores, old.logprobs, kls, non_score_rewards, batch.mask, kl_coef, queries, responses)
         stats.update(train_stats)
-        stats.update(self._derived_stats(stats), **batch.sizes())
+        returns_var = stats["ppo/returns/var"]
+        # trl divides tensors for the explained variance, giving nan or inf when every return is equal (e.g. a first
+        # batch of identical illegal answers); report nan rather than raise.
+        stats["ppo/val/var_explained"] = 1.0 - stats["ppo/val/error"] / returns_var if returns_var else math.nan
+        stats["ppo/learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
+        stats.update(batch.sizes())
         self.kl_controller.update(stats["objective/kl"], config.batch_size)
         self.step_count += 1
         timing["time/ppo/total"] = time.perf_counter() - t_start
         stats.update(timing)
         return stats
 
-    def _derived_stats(self, stats: dict[str, float]) -> dict[str, float]:
-        # trl divides tensors for the explained variance, giving nan or inf when every return is equal (e.g. a first
-        # batch of identical illegal answers); report nan rather than raise.
-        returns_var = stats["ppo/returns/var"]
-        return {
-            "ppo/val/var_explained": 1.0 - stats["ppo/val/error"] / returns_var if returns_var else math.nan,
-            "ppo/learning_rate": float(self.optimizer.param_groups[0]["lr"]),
-        }
-
-    def _passes(self, config: PPOConfig, batch, queries, responses, keep_graph: bool, timing: dict[str, float]):
-        """The old policy's pass (with its graph when ``keep_graph``) and the reference pass, timed into ``timing``."""
-        t = time.perf_counter()
-        with torch.set_grad_enabled(keep_graph):
-            live = batch.forward(self.model, self.value_head)
-        timing["time/ppo/old_forward_pass"] = time.perf_counter() - t
-        t = time.perf_counter()
-        ref = self._reference(config, batch, queries, responses)
-        timing["time/ppo/ref_forward_pass"] = time.perf_counter() - t
-        timing["time/ppo/forward_pass"] = timing["time/ppo/old_forward_pass"] + timing["time/ppo/ref_forward_pass"]
-        return live, ref
-
     def _reference(self, config: PPOConfig, batch, queries, responses) -> ForwardOutput:
         """The reference policy's log-probs (adapters off) of the batch's answers: from the run's memo with the tree
         layout; the full-vocabulary KL needs the reference logits, so ``kl_penalty="full"`` and the padded layout
         compute the whole batch every step, as trl did."""
         with torch.no_grad(), self.model.disable_adapter():
-            if config.batching == "padded" or config.kl_penalty == "full":
+            if self.batching == "padded" or config.kl_penalty == "full":
                 return batch.forward(self.model, None)
             logprobs = memoised_logprobs(self.model, self.reference_memo, queries, responses, batch.mask)
         return ForwardOutput(logprobs, logits=None, values=None)  # type: ignore[arg-type]
@@ -219,20 +283,96 @@ class PPOTrainer:
         )
         return Targets(old.logprobs, old_values, advantages, returns), kls, non_score_rewards, kl_coef
 
-    def reset_score_statistics(self) -> None:
-        """Forget the running mean and std of the scores (e.g. when the reward changes to another scale)."""
-        if self.running_moments is not None:
+    def _epochs(
+        self,
+        config: PPOConfig,
+        batch: PaddedBatch | TreeBatch,
+        targets: Targets,
+        first_forward: ForwardOutput | None = None,
+    ) -> dict[str, float]:
+        """The PPO epochs; returns the train statistics averaged over every minibatch, as trl's.
+
+        ``first_forward``, when given, is a whole-batch forward at the current weights with its graph, used (in the
+        first minibatch's row order) instead of a new forward for the very first minibatch.
+        """
+        accumulation = config.gradient_accumulation_steps
+        every_stat: list[dict[str, torch.Tensor]] = []
+        self.optimizer.zero_grad(set_to_none=True)
+        epochs_run = 0
+        for _ in range(config.ppo_epochs):
+            epochs_run += 1
+            order = torch.randperm(config.batch_size, generator=self.generator).to(targets.old_logprobs.device)
+            for start in range(0, config.batch_size, config.backward_batch_size):
+                step_rows = order[start : start + config.backward_batch_size]
+                for mini_start in range(0, config.backward_batch_size, config.mini_batch_size):
+                    rows = step_rows[mini_start : mini_start + config.mini_batch_size]
+                    forward = None if first_forward is None else first_forward.rows(rows)
+                    first_forward = None
+                    loss, stats = self._minibatch_loss(config, batch.select(rows), targets.rows(rows), forward)
+                    check_loss(loss)
+                    (loss / accumulation).backward()
+                    every_stat.append(stats)
+                optimizer_step(self.optimizer, self.trainable_parameters, config.max_grad_norm)
+            if config.early_stopping and every_stat[-1]["policy/policykl"] > 1.5 * config.target_kl:
+                break
+        stats = {key: torch.stack([s[key] for s in every_stat]).mean() for key in every_stat[0]}
+        result = {f"ppo/{key}": float(value) for key, value in stats.items()}
+        result["ppo/epochs"] = float(epochs_run)  # fewer than ppo_epochs after an early stop
+        return result
+
+    def _minibatch_loss(
+        self, config: PPOConfig, batch: PaddedBatch | TreeBatch, targets: Targets, forward: ForwardOutput | None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The clipped policy loss plus ``vf_coef`` times the clipped value loss of one minibatch, and trl's
+        statistics of ``PPOTrainer.loss`` for it (keys without the ``ppo/`` prefix)."""
+        mask = batch.mask
+        new = forward if forward is not None else batch.forward(self.model, self.value_head)
+        pg_loss, pg_clipfrac, ratio = maths.policy_loss(
+            new.logprobs, targets.old_logprobs, targets.advantages, mask, config.cliprange
+        )
+        vf_loss, vf_clipfrac = maths.value_loss(
+            new.values, targets.old_values, targets.returns, mask, config.cliprange_value
+        )
+        loss = pg_loss + config.vf_coef * vf_loss
+        average_ratio = maths.masked_mean(ratio, mask).item()
+        if average_ratio > config.ratio_threshold:
+            warnings.warn(
+                f"The average ratio of the minibatch ({average_ratio:.2f}) exceeds ratio_threshold "
+                f"{config.ratio_threshold:.2f}; its loss is zeroed (as trl).",
+                stacklevel=4,
+            )
+            pg_loss, vf_loss, loss = pg_loss * 0.0, vf_loss * 0.0, loss * 0.0
+        with torch.no_grad():
+            new_logprobs, new_values = new.logprobs.detach(), new.values.detach()
+            stats = {
+                "loss/policy": pg_loss.detach(),
+                "loss/value": vf_loss.detach(),
+                "loss/total": loss.detach(),
+                "policy/entropy": maths.masked_mean(maths.entropy_from_logits(new.logits.detach()), mask),
+                "policy/approxkl": maths.approx_kl(new_logprobs, targets.old_logprobs, mask),
+                "policy/policykl": maths.policy_kl(new_logprobs, targets.old_logprobs, mask),
+                "policy/clipfrac": pg_clipfrac,
+                "policy/advantages_mean": maths.masked_mean(targets.advantages, mask),
+                "policy/ratio_mean": maths.masked_mean(ratio.detach(), mask),
+                "returns/mean": maths.masked_mean(targets.returns, mask),
+                "returns/var": maths.masked_var(targets.returns, mask),
+                "val/vpred": maths.masked_mean(new_values, mask),
+                "val/error": maths.masked_mean((new_values - targets.returns) ** 2, mask),
+                "val/clipfrac": vf_clipfrac,
+                "val/mean": maths.masked_mean(targets.old_values, mask),
+                "val/var": maths.masked_var(targets.old_values, mask),
+            }
+        return loss, stats
+
+    # ------------------------------------------------------------------ between steps
+
+    def reset_at_switch(self, what: str) -> None:
+        """At a reward switch: forget the running score statistics (``"score_stats"``), and also give the adapter and
+        value head a fresh Adam optimizer (``"optimizer_and_score_stats"``); ``"nothing"`` keeps all (the paper)."""
+        if what in ("score_stats", "optimizer_and_score_stats") and self.running_moments is not None:
             self.running_moments = RunningMoments()
-
-    def reset_optimizer(self) -> None:
-        """Give the adapter and value head a fresh Adam optimizer (its moments forgotten), at the same learning rate."""
-        self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
-
-    # ------------------------------------------------------------------ input checks and modes
-
-    def _this_adapter_in_eval_mode(self):
-        """Activate this trainer's adapter (trainable) and eval mode; restore the previous adapter and modes."""
-        return adapter_in_eval_mode(self.model, self.adapter_name, self.adapter_params, self.value_head)
+        if what == "optimizer_and_score_stats":
+            self.optimizer = torch.optim.Adam(self.trainable_parameters, lr=self.config.learning_rate)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -276,3 +416,38 @@ class PPOTrainer:
         if "reference_memo" in state:  # checkpoints of version 0.1 have none: it fills again
             self.reference_memo.load_state_dict(state["reference_memo"])
         self.step_count = int(state["step_count"])
+
+
+def _step_stats(
+    scores: torch.Tensor,
+    logprobs: torch.Tensor,
+    kls: torch.Tensor,
+    non_score_rewards: torch.Tensor,
+    mask: torch.Tensor,
+    kl_coef: float,
+    queries: list[torch.Tensor],
+    responses: list[torch.Tensor],
+) -> dict[str, float]:
+    """trl's ``record_step_stats`` (the scalar ones)."""
+    kl_per_sample = (kls * mask).sum(dim=-1)
+    mean_kl = float(kl_per_sample.mean())
+    if mean_kl < -1.0:
+        warnings.warn(
+            f"The KL to the reference is negative ({mean_kl:.2f}): responses may not have been sampled from "
+            "this policy (check generation settings).",
+            stacklevel=3,
+        )
+    query_lengths = torch.tensor([len(q) for q in queries], dtype=torch.float)
+    response_lengths = torch.tensor([len(r) for r in responses], dtype=torch.float)
+    return {
+        "objective/kl": mean_kl,
+        "objective/kl_coef": float(kl_coef),
+        "objective/entropy": float((-logprobs * mask).sum(dim=-1).mean()),
+        "ppo/mean_non_score_reward": float(maths.masked_mean(non_score_rewards, mask)),
+        "ppo/mean_scores": float(scores.mean()),
+        "ppo/std_scores": float(scores.std()) if scores.numel() > 1 else float("nan"),
+        "tokens/queries_len_mean": float(query_lengths.mean()),
+        "tokens/queries_len_std": float(query_lengths.std()) if len(queries) > 1 else float("nan"),
+        "tokens/responses_len_mean": float(response_lengths.mean()),
+        "tokens/responses_len_std": float(response_lengths.std()) if len(responses) > 1 else float("nan"),
+    }

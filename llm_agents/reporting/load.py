@@ -55,7 +55,7 @@ class TrainingRun:
         if planned:
             return int(planned)
         try:
-            return config_from_dict(self.config).num_episodes
+            return config_from_dict(self.config, warn=False).num_episodes
         except ValueError:
             return 1 + max((log.episode for log in self.logs), default=-1)
 

@@ -35,9 +35,8 @@ STATE_FILE = "state.pt"
 KEEP_STATES = 2
 """How many of the newest complete checkpoints keep their training state (the newest, and one to fall back on)."""
 
-LOGS = ("rounds", "ppo", "analysis")
-"""The run's logs a checkpoint records the length of (a checkpoint written before the analysis log existed has no
-entry for it: that log is then left as it is)."""
+UPDATE_LOGS = ("ppo", "grpo")
+"""The statistics logs an update may write (``<algorithm>.jsonl``)."""
 
 DAMAGED = (EOFError, OSError, RuntimeError, ValueError, KeyError, AttributeError, pickle.UnpicklingError)
 """What ``torch.load`` raises for a truncated, empty or foreign file."""
@@ -145,28 +144,28 @@ def resume_point(folder: RunFolder, players: tuple[str, ...]) -> ResumePoint | N
             continue
         check_logs(folder, point)
         return point
-    rows = {name: count_lines(getattr(folder, name)) for name in LOGS}
-    if not problems and not any(rows.values()):
+    rounds = count_lines(folder.rounds)
+    updates = sum(count_lines(folder.root / f"{name}.jsonl") for name in UPDATE_LOGS)
+    if not problems and not rounds and not updates:
         return None
     found = "; ".join(problems) if problems else f"{folder.checkpoints} holds no complete checkpoint with its state"
     raise ValueError(
-        f"Cannot resume {folder.root}: its logs hold {rows['rounds']} round lines and {rows['ppo']} PPO lines, but "
+        f"Cannot resume {folder.root}: its logs hold {rounds} round lines and {updates} update lines, but "
         f"{found}. Start over with --overwrite (it removes the run's files), or choose another output_dir."
     )
 
 
 def check_logs(folder: RunFolder, point: ResumePoint) -> None:
-    """Check each log against what the checkpoint recorded, then cut it back to the recorded size.
+    """Check each log the checkpoint recorded (``rounds``, the update statistics, ``analysis``: a checkpoint written
+    before a log existed has no entry for it) against what it recorded, then cut it back to the recorded size.
 
     Raises:
         ValueError: when a log holds fewer complete lines (or bytes) than the checkpoint recorded.
     """
     sizes, rows = point.run_state["log_sizes"], point.run_state.get("log_rows", {})
-    for name in LOGS:
-        if name not in sizes:
-            continue
-        path = getattr(folder, name)
-        size = int(sizes[name])
+    for name, recorded in sizes.items():
+        path = folder.root / f"{name}.jsonl"
+        size = int(recorded)
         actual = path.stat().st_size if path.exists() else 0
         expected = rows.get(name)
         lines = count_lines(path, size)

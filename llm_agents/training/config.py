@@ -24,13 +24,13 @@ from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.config import PPOConfig
 from llm_agents.sequences import BATCHINGS, Batching
-from llm_agents.training.derived import check_batching, check_episodes, check_groups, derived_ppo, stage_game_of
+from llm_agents.training.derived import check_episodes, check_groups, derived_ppo, stage_game_of
 from llm_agents.training.run_folder import check_output_folder
 from matrix_games.actions import DEFAULT_LABELS
 from matrix_games.games import Game
 from matrix_games.label_pools import LabelPool, as_labels
 from matrix_games.registration import env_id
-from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, DEFAULT_ILLEGAL_REWARD, RewardParameters
+from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD, RewardParameters
 from matrix_games.settings import GameSettings
 from matrix_games.strategies import STRATEGIES
 from matrix_games.text import PROMPT_KINDS, PromptKind
@@ -83,8 +83,8 @@ class TrainConfig:
             pool from which every game draws its pair (``[[C, D], [X, Y]]``, a generator name such as ``letters``,
             or ``{generator: numbered, size: 16, seed: 0}``; ``matrix_games.label_pools``).
         illegal_reward: The reward of an answer that is neither label, under every reward (the paper's -6).
-        deontological_penalty: The xi of the deontological rewards (the paper trained with 3).
-        reward_parameters: The other frameworks' parameters: ``kindness``, ``inequity_alpha``, ``inequity_beta``
+        reward_parameters: The frameworks' parameters by name: ``deontological_penalty`` (the xi of the deontological
+            rewards; the paper trained with 3, the default), ``kindness``, ``inequity_alpha``, ``inequity_beta``
             (``matrix_games.rewards.RewardParameters``).
         prompt_kind: The environment's prompt variant (``"original"`` is the paper's training prompt).
         parse_mode: ``"strict"`` (the paper's: the whole answer must be a label) or ``"lenient"``.
@@ -102,9 +102,9 @@ class TrainConfig:
         prompt: How the observation text becomes chat messages (preface, system message, chat template).
         ppo: The PPO settings of each learner (its batch sizes and seed are derived, see the module docstring).
         batching: ``"tree"`` (default) computes each distinct sequence once: shared prompt prefixes in sampling and
-            in every PPO pass, and each (prompt, answer) pair's reference log-probs once per run; ``"padded"`` is
-            the plain padded batch. The same run up to float rounding (``llm_agents.sequences``). It sets
-            ``generation.batching`` and ``ppo.batching``, which are left at their default.
+            in every pass of the update, and each (prompt, answer) pair's reference log-probs once per run;
+            ``"padded"`` is the plain padded batch. The same run up to float rounding (``llm_agents.sequences``).
+            The run's one setting of it: the agents and the trainers are given it.
         algorithm: ``"ppo"`` (the paper's, with a value head) or ``"grpo"`` (critic-free: each answer's reward
             against the other answers to the same prompt in the update, ``llm_agents.grpo``).
         grpo: The GRPO settings of each learner (used with ``algorithm: grpo``; its seed is derived).
@@ -122,7 +122,6 @@ class TrainConfig:
     seed: int = 0
     labels: tuple[str, str] | LabelPool = DEFAULT_LABELS
     illegal_reward: float = DEFAULT_ILLEGAL_REWARD
-    deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY
     reward_parameters: dict[str, float] = field(default_factory=dict)
     prompt_kind: PromptKind = "original"
     parse_mode: ParseMode = "strict"
@@ -173,11 +172,6 @@ class TrainConfig:
                 "resume and overwrite contradict each other: resume continues a run, overwrite removes it."
             )
         set_(self, "illegal_reward", check_finite("illegal_reward", self.illegal_reward, example="-6"))
-        set_(
-            self,
-            "deontological_penalty",
-            check_finite("deontological_penalty", self.deontological_penalty, example="3", minimum=0.0),
-        )
         set_(self, "labels", as_labels(self.labels))
         set_(self, "output_dir", check_output_folder(self.output_dir))
         for name, kind in (
@@ -189,7 +183,6 @@ class TrainConfig:
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}.")
-        check_batching(self.batching, {name: getattr(self, name).batching for name in ("generation", "ppo")})
         if self.rounds_per_episode is not None:
             check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
         check_episodes(self.episodes, schedule)
@@ -204,8 +197,8 @@ class TrainConfig:
 
     @property
     def rewards_parameters(self) -> RewardParameters:
-        """The frameworks' parameters: ``deontological_penalty`` and ``reward_parameters``."""
-        return RewardParameters.of(self.deontological_penalty, self.reward_parameters)
+        """The frameworks' parameters: ``reward_parameters`` checked, the defaults filled in."""
+        return RewardParameters.of(self.reward_parameters)
 
     @property
     def against_llm(self) -> bool:
@@ -279,17 +272,11 @@ class TrainConfig:
     @property
     def agent(self) -> AgentConfig:
         """How the learners play: labels, sampling, prompt and parsing."""
-        generation = dataclasses.replace(self.generation, batching=self.batching)
-        return AgentConfig(self.first_labels, generation, self.prompt, self.parse_mode)
-
-    def grpo_for(self, index: int = 0) -> GRPOConfig:
-        """The GRPO settings of learner ``index``: its seed derived from the run seed unless ``grpo.seed`` is set."""
-        seed = self.grpo.seed if self.grpo.seed is not None else self.ppo_for(0).seed
-        return self.grpo.replace(seed=int(seed) + index)  # type: ignore[operator]
+        return AgentConfig(self.first_labels, self.generation, self.prompt, self.parse_mode)
 
     def ppo_for(self, index: int = 0) -> PPOConfig:
         """The PPO settings of learner ``index``: this run's batch and minibatch sizes and a seed of its own."""
-        return derived_ppo(self.ppo, self.samples_per_update, self.ppo_minibatches, self.seed, index, self.batching)
+        return derived_ppo(self.ppo, self.samples_per_update, self.ppo_minibatches, self.seed, index)
 
     def replace(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (checked again)."""

@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import types
 import typing
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,54 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return _plain(config)
 
 
-def config_from_dict(data: Mapping[str, Any], cls: type = TrainConfig) -> Any:
-    """Build ``cls`` (a config dataclass) from nested plain data; unknown keys raise a ValueError with a hint."""
+def config_from_dict(data: Mapping[str, Any], cls: type = TrainConfig, *, warn: bool = True) -> Any:
+    """Build ``cls`` (a config dataclass) from nested plain data; unknown keys raise a ValueError with a hint.
+
+    A ``TrainConfig``'s settings that moved or were renamed (``MOVED_SETTINGS``) are read where they were, with a
+    warning that names their new place (``warn=False`` for a run folder's own ``config.yaml``, written by an older
+    version: it is read as it is, silently).
+    """
+    if cls is TrainConfig and isinstance(data, Mapping):
+        data = migrate_settings(data, warn=warn)
     return _build(cls, data, where="")
+
+
+MOVED_SETTINGS: dict[str, str | None] = {
+    "deontological_penalty": "reward_parameters.deontological_penalty",
+    "generation.batching": "batching",
+    "ppo.batching": "batching",
+    "grpo.epochs": "grpo.num_iterations",
+    "grpo.seed": None,
+}
+"""Old setting -> where it lives now (None: gone, it had no effect). The run has one home per setting."""
+
+
+def migrate_settings(data: Mapping[str, Any], *, warn: bool = True) -> dict[str, Any]:
+    """``data`` with every ``MOVED_SETTINGS`` key moved to its new place (the new place wins if both are given)."""
+    result = _deep_copy(data)
+    for old, new in MOVED_SETTINGS.items():
+        *parents, leaf = old.split(".")
+        node = result
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            continue
+        value = node.pop(leaf)
+        if new is not None and not _has(result, new) and not (new == "batching" and value == "tree"):
+            result = apply_overrides(result, {new: value})
+        if warn:
+            where = f"now {new}" if new is not None else "it had no effect and is ignored"
+            warnings.warn(f"The setting {old} is deprecated: {where}.", FutureWarning, stacklevel=3)
+    return result
+
+
+def _has(data: Mapping[str, Any], dotted: str) -> bool:
+    node: Any = data
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> TrainConfig:

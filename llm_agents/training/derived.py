@@ -1,5 +1,5 @@
 """The values a ``TrainConfig`` derives from what it was asked for (the PPO settings of each learner), and the checks
-that span several of its fields (episodes and schedule, the batching switch, GRPO's groups)."""
+that span several of its fields (episodes and schedule, GRPO's groups)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import dataclasses
 from collections.abc import Mapping
 
 from llm_agents.ppo.config import PPOConfig
-from llm_agents.sequences import Batching
 from matrix_games.games import PUBLIC_GOODS, Game, get_game
 from matrix_games.public_goods import PublicGoodsGame
 from matrix_games.registration import game_of
@@ -17,9 +16,7 @@ from matrix_games.settings import GAME_PARAMETERS
 from matrix_games.validation import check_int
 
 
-def derived_ppo(
-    ppo: PPOConfig, samples: int, minibatches: int, run_seed: int, index: int, batching: Batching
-) -> PPOConfig:
+def derived_ppo(ppo: PPOConfig, samples: int, minibatches: int, run_seed: int, index: int) -> PPOConfig:
     """``ppo`` with the batch of one update (``samples`` answers), its minibatch size and learner ``index``'s seed
     (derived from ``run_seed`` unless ``ppo.seed`` is set)."""
     mini_batch_size, remainder = divmod(samples, minibatches)
@@ -38,9 +35,7 @@ def derived_ppo(
                 f"ppo_minibatches), but the config sets it to {given}; leave ppo.{name} unset."
             )
     seed = ppo.seed if ppo.seed is not None else int(spawn_rngs(run_seed, "ppo")["ppo"].integers(2**31 - 1))
-    return dataclasses.replace(
-        ppo, batch_size=samples, mini_batch_size=mini_batch_size, seed=seed + index, batching=batching
-    )
+    return dataclasses.replace(ppo, batch_size=samples, mini_batch_size=mini_batch_size, seed=seed + index)
 
 
 def check_episodes(episodes: int | None, schedule: RewardSchedule) -> None:
@@ -60,16 +55,6 @@ def check_episodes(episodes: int | None, schedule: RewardSchedule) -> None:
             f"The reward schedule {str(schedule)!r} switches after episode {covered}, but the run has only "
             f"{episodes} episodes; its last phase would never run. Raise episodes or shorten the phases."
         )
-
-
-def check_batching(batching: Batching, nested: dict[str, Batching]) -> None:
-    """The run has one batching switch: a nested ``generation.batching`` or ``ppo.batching`` may not contradict it."""
-    for name, value in nested.items():
-        if value != "tree" and value != batching:
-            raise ValueError(
-                f"{name}.batching is {value!r} but batching is {batching!r}: the run has one switch; set "
-                f"batching: {value} at the top level and leave {name}.batching unset."
-            )
 
 
 def check_groups(algorithm: str, generations: int, samples: int) -> None:

@@ -40,7 +40,7 @@ def prepare_folder(folder: RunFolder, config: TrainConfig) -> ResumePoint | None
         elif config.overwrite and folder.root.is_dir():
             folder.clear()  # refuses a folder holding anything no run wrote
         _check_nothing_in_the_way(folder)
-    folder.write_manifest(config.tracker)
+    folder.write_manifest(config.tracker, config.algorithm)
     return point
 
 
@@ -52,7 +52,7 @@ def _resume_point(folder: RunFolder, config: TrainConfig) -> ResumePoint | None:
                 "--overwrite, or choose another output_dir."
             )
         return None  # the run died before it saved anything (or never started): nothing to lose, start afresh
-    saved, wanted = _comparable(config_from_dict(folder.read_config())), _comparable(config)
+    saved, wanted = _comparable(config_from_dict(folder.read_config(), warn=False)), _comparable(config)
     differing = sorted(key for key in set(saved) | set(wanted) if saved.get(key) != wanted.get(key))
     if differing:
         raise ValueError(
@@ -101,7 +101,7 @@ def restore(checkpoint: ResumePoint | None, trainers: dict, agents: dict, config
     episode to start at."""
     if checkpoint is None:
         folder = RunFolder(config.output_dir)
-        for path in (folder.rounds, folder.ppo, folder.analysis):
+        for path in (folder.rounds, folder.statistics(config.algorithm), folder.analysis):
             path.unlink(missing_ok=True)  # a run that never reached a checkpoint left nothing to keep
         return 0
     if checkpoint.episodes_done > config.num_episodes:

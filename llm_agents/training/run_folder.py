@@ -6,7 +6,7 @@ Layout::
       .lock                            held (an OS lock) by the process that writes the run; names it
       config.yaml                      the TrainConfig, as asked for
       rounds.jsonl                     one line per learner per round (matrix_games.records.RoundLog, codec.py)
-      ppo.jsonl                        one line per PPO step: {"episode", "player", "reward_name", stats...}
+      ppo.jsonl (grpo.jsonl)           one line per update: {"episode", "player", "reward_name", stats...}
       analysis.jsonl                   every analysis_every updates: each learner's exact P(C) per state
       checkpoints/episode_00100/       see checkpoints.py
       adapters/player_0/               the final adapter(s)
@@ -36,7 +36,9 @@ from matrix_games import codec
 from matrix_games.games import get_game
 from matrix_games.records import RoundLog
 
-RUN_FILES = ("config.yaml", "rounds.jsonl", "ppo.jsonl", "analysis.jsonl", "summary.json", "action_types.png")
+RUN_FILES = ("config.yaml", "rounds.jsonl", "analysis.jsonl", "summary.json", "action_types.png")
+STATISTICS_FILES = ("ppo.jsonl", "grpo.jsonl")
+"""Each algorithm's statistics log (``<algorithm>.jsonl``); a GRPO run of version 0.2 wrote ``ppo.jsonl``."""
 RUN_FOLDERS = ("checkpoints", "adapters")
 TRACKER_FOLDERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """What a run writes: its files, its folders, and the folder of its tracker (if any)."""
@@ -164,6 +166,18 @@ class RunFolder:
     config = property(lambda self: self.root / "config.yaml")
     rounds = property(lambda self: self.root / "rounds.jsonl")
     ppo = property(lambda self: self.root / "ppo.jsonl")
+
+    def statistics(self, algorithm: str) -> Path:
+        """The statistics log of a run of ``algorithm`` (``grpo.jsonl``); a GRPO run begun by version 0.2 goes on in
+        its ``ppo.jsonl``."""
+        path = self.root / f"{algorithm}.jsonl"
+        if not path.exists() and self.ppo.exists() and algorithm != "ppo" and not self._manifest_lists(path.name):
+            return self.ppo
+        return path
+
+    def _manifest_lists(self, name: str) -> bool:
+        return name in self.owned_entries()
+
     analysis = property(lambda self: self.root / "analysis.jsonl")
     plot = property(lambda self: self.root / "action_types.png")
     summary = property(lambda self: self.root / "summary.json")
@@ -186,9 +200,12 @@ class RunFolder:
 
     manifest = property(lambda self: self.root / MANIFEST_FILE)
 
-    def write_manifest(self, tracker: str = "none") -> None:
-        """Record what this run writes (``RUN_FILES``, ``RUN_FOLDERS`` and its tracker's folder)."""
-        entries = [*RUN_FILES, *RUN_FOLDERS, *([TRACKER_FOLDERS[tracker]] if tracker in TRACKER_FOLDERS else [])]
+    def write_manifest(self, tracker: str = "none", algorithm: str = "ppo") -> None:
+        """Record what this run writes (``RUN_FILES``, its statistics log, ``RUN_FOLDERS`` and its tracker's
+        folder)."""
+        statistics = self.statistics(algorithm).name
+        tracked = [TRACKER_FOLDERS[tracker]] if tracker in TRACKER_FOLDERS else []
+        entries = [*RUN_FILES, statistics, *RUN_FOLDERS, *tracked]
         self.manifest.write_text(json.dumps({"format": 1, "entries": entries}, indent=1) + "\n", encoding="utf-8")
 
     def owned_entries(self) -> set[str]:
@@ -201,7 +218,7 @@ class RunFolder:
             except (ValueError, KeyError, TypeError):
                 entries = set()
         if not entries and self.holds_a_run():
-            entries = {*RUN_FILES, *RUN_FOLDERS}
+            entries = {*RUN_FILES, *STATISTICS_FILES, *RUN_FOLDERS}
             with contextlib.suppress(Exception):
                 tracker = str(self.read_config().get("tracker", "none"))
                 entries |= {TRACKER_FOLDERS[tracker]} if tracker in TRACKER_FOLDERS else set()

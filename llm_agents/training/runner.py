@@ -1,12 +1,13 @@
 """``train(TrainConfig) -> TrainResult``: the fine-tuning loop, top to bottom.
 
-One update = one episode of ``games_per_update`` games (``episodes.play_episode``), then one PPO step per learner on
-all the rounds it played. Against an LLM both players learn, each with its own adapter and ``PPOTrainer`` on the same
-base model (one copy of the weights; the reference policy is that model with adapters disabled).
+One update = one episode of ``games_per_update`` games (``episodes.play_episode``), then one step of the run's
+algorithm (PPO or GRPO, ``algorithms.py``) per learner on all the rounds it played. Against an LLM both players
+learn, each with its own adapter and trainer on the same base model (one copy of the weights; the reference policy
+is that model with adapters disabled).
 
 Randomness comes from ``config.seed`` only: adapter initialisation (inside ``torch.random.fork_rng``, so torch's
-global state is left as it was), each learner's sampling generator, the PPO trainers' own generators, and the
-environments' per-episode seeds. Sampling and PPO passes run in eval mode, so dropout never draws. A run is
+global state is left as it was), each learner's sampling generator, the trainers' own generators, and the
+environments' per-episode seeds. Sampling and the update's passes run in eval mode, so dropout never draws. A run is
 therefore reproducible on the same machine, and a resumed run equals an uninterrupted one.
 """
 
@@ -28,8 +29,8 @@ from llm_agents.agent.generation import label_token_count
 from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
-from llm_agents.grpo.trainer import GRPOTrainer
-from llm_agents.ppo import NonFiniteError, PPOTrainer
+from llm_agents.policy_update import NonFiniteError
+from llm_agents.training.algorithms import ALGORITHMS, Trainer
 from llm_agents.training.checkpoints import complete_checkpoints, write_checkpoint
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.config_io import config_to_dict, save_config
@@ -73,12 +74,9 @@ class TrainResult:
     wall_time_s: float
 
 
-Trainer = PPOTrainer | GRPOTrainer
-
-
 @dataclass
 class Learners:
-    """The model with one adapter per learner, and each learner's PPO trainer and sampling agent."""
+    """The model with one adapter per learner, and each learner's trainer and sampling agent."""
 
     model: torch.nn.Module
     trainers: dict[str, Trainer]
@@ -92,7 +90,7 @@ def train(
     tokenizer: PreTrainedTokenizerBase | None = None,
     observer: Tracker | None = None,
 ) -> TrainResult:
-    """Fine-tune LoRA adapter(s) with PPO as ``config`` says and write the run folder.
+    """Fine-tune LoRA adapter(s) as ``config`` says (PPO by default) and write the run folder.
 
     Args:
         config: The run.
@@ -120,19 +118,12 @@ def train(
         return _finish(folder, learners, config, started)
 
 
-def _trainer(model: torch.nn.Module, config: TrainConfig, index: int, player: str) -> Trainer:
-    """Learner ``index``'s trainer on its adapter: PPO, or GRPO with ``algorithm: grpo``."""
-    if config.algorithm == "grpo":
-        return GRPOTrainer(model, config.grpo_for(index), adapter_name=player, batching=config.batching)
-    return PPOTrainer(model, config.ppo_for(index), adapter_name=player)
-
-
 class TrainingDiverged(FloatingPointError):
-    """A PPO step produced a non-finite number; the run stopped before writing it anywhere."""
+    """An update produced a non-finite number; the run stopped before writing it anywhere."""
 
 
 def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, config: TrainConfig) -> Learners:
-    """One fresh LoRA adapter, PPO trainer and sampling agent per learner, all on the same base model.
+    """One fresh LoRA adapter, trainer and sampling agent per learner, all on the same base model.
 
     The adapters are initialised from the run seed without touching the global torch random state (LoRA's A
     matrices are drawn from it).
@@ -145,11 +136,17 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
         peft_model = attach_lora(model, config.model.lora, adapter_name=config.learners[0])
         for player in config.learners[1:]:
             add_adapter(peft_model, player, config.model.lora)
-    trainers = {player: _trainer(peft_model, config, index, player) for index, player in enumerate(config.learners)}
+    build = ALGORITHMS[config.algorithm].build
+    trainers = {player: build(peft_model, config, index, player) for index, player in enumerate(config.learners)}
     agent_config = _agent_config(config, tokenizer)
     agents = {
         player: LLMAgent.from_config(
-            peft_model, tokenizer, agent_config, adapter_name=player, seed=seeds[f"sampling_{player}"]
+            peft_model,
+            tokenizer,
+            agent_config,
+            adapter_name=player,
+            seed=seeds[f"sampling_{player}"],
+            batching=config.batching,
         )
         for player in config.learners
     }
@@ -168,8 +165,8 @@ def _agent_config(config: TrainConfig, tokenizer: PreTrainedTokenizerBase) -> Ag
 def _run_episodes(
     folder: RunFolder, learners: Learners, config: TrainConfig, start: int, observer: Tracker | None = None
 ) -> None:
-    """Episodes ``start`` to the end: play, log, one PPO step per learner, checkpoint when due."""
-    rounds_log, ppo_log = JsonlLog(folder.rounds), JsonlLog(folder.ppo)
+    """Episodes ``start`` to the end: play, log, one update per learner, checkpoint when due."""
+    rounds_log, stats_log = JsonlLog(folder.rounds), JsonlLog(folder.statistics(config.algorithm))
     analysis_log = JsonlLog(folder.analysis) if config.analysis_every else None
     tracker = make_tracker(config.tracker, folder.root, config_to_dict(config), resume=start > 0)
     if observer is not None:
@@ -182,7 +179,8 @@ def _run_episodes(
         for episode in range(start, config.num_episodes):
             reward_name = schedule.reward_name(episode)
             if episode > 0 and reward_name != schedule.reward_name(episode - 1):
-                _reset_at_switch(learners.trainers, config)
+                for trainer in learners.trainers.values():
+                    trainer.reset_at_switch(config.reset_at_switch)
             t_rollout = time.perf_counter()
             result = play_episode(
                 table,
@@ -202,19 +200,19 @@ def _run_episodes(
                 batch = result.batches[player]
                 stats = _step(trainer, batch, episode, player, folder, config)
                 stats["time/rollout"] = rollout_time
-                ppo_log.write({"episode": episode, "player": player, "reward_name": reward_name, **stats})
+                stats_log.write({"episode": episode, "player": player, "reward_name": reward_name, **stats})
                 tracker.log({f"{player}/{k}": v for k, v in stats.items()}, step=episode)
             tracker.log(progress.update(result.logs), step=episode)
             done = episode + 1
             _diagnose(analysis_log, tracker, learners, config, done)
             rounds_log.flush()
-            ppo_log.flush()
+            stats_log.flush()
             release_freed_memory()
             if done == config.num_episodes or (config.checkpoint_every and done % config.checkpoint_every == 0):
-                _checkpoint(folder, done, learners, [rounds_log, ppo_log, analysis_log])
+                _checkpoint(folder, done, learners, [rounds_log, stats_log, analysis_log])
     finally:
         progress.close()
-        for log in (rounds_log, ppo_log, analysis_log):
+        for log in (rounds_log, stats_log, analysis_log):
             if log is not None:
                 log.close()
         tracker.close()
@@ -266,31 +264,18 @@ def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started:
 
 
 def _step(trainer: Trainer, batch, episode: int, player: str, folder: RunFolder, config: TrainConfig) -> dict:
-    """One PPO step; a non-finite loss, gradient or weight stops the run with what to change."""
+    """One update; a non-finite loss, gradient or weight stops the run with what to change."""
     try:
         return trainer.step(batch.queries, batch.responses, batch.scores)
     except NonFiniteError as error:
         saved = complete_checkpoints(folder)
         kept = f"the last checkpoint ({saved[-1]}) and its adapter are untouched" if saved else "no checkpoint was made"
+        rate = ALGORITHMS[config.algorithm].learning_rate(config)
         raise TrainingDiverged(
             f"stopped at episode {episode}: {error} for {player}. Likely causes: a learning rate too high for this "
-            f"model ({config.algorithm}.learning_rate={_learning_rate(config):g}) or rewards on a large scale (keep "
+            f"model ({config.algorithm}.learning_rate={rate:g}) or rewards on a large scale (keep "
             f"ppo.use_score_scaling on, or lower the rewards). Nothing non-finite was saved; {kept}."
         ) from None
-
-
-def _learning_rate(config: TrainConfig) -> float:
-    return config.grpo.learning_rate if config.algorithm == "grpo" else config.ppo.learning_rate
-
-
-def _reset_at_switch(trainers: dict[str, Trainer], config: TrainConfig) -> None:
-    """Apply ``config.reset_at_switch`` when the reward changes (the paper carried everything over)."""
-    if config.reset_at_switch == "nothing":
-        return
-    for trainer in trainers.values():
-        trainer.reset_score_statistics()
-        if config.reset_at_switch == "optimizer_and_score_stats":
-            trainer.reset_optimizer()
 
 
 def _checkpoint(folder: RunFolder, done: int, learners: Learners, logs: list[JsonlLog | None]) -> None:

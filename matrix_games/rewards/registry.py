@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -48,20 +49,42 @@ class RewardParameters:
             object.__setattr__(self, field.name, value)
 
     @classmethod
-    def of(
-        cls, deontological_penalty: float, extra: Mapping[str, float] | RewardParameters | None = None
-    ) -> RewardParameters:
-        """The parameters from the deontological xi and the others by name (``{"kindness": 2}``), checked."""
-        if isinstance(extra, RewardParameters):
-            return dataclasses.replace(extra, deontological_penalty=deontological_penalty)
-        extra = dict(extra or {})
-        known = [field.name for field in dataclasses.fields(cls) if field.name != "deontological_penalty"]
-        if "deontological_penalty" in extra:
-            raise ValueError("Give deontological_penalty on its own, not among the reward parameters.")
-        for name in extra:
+    def of(cls, parameters: Mapping[str, float] | RewardParameters | None = None) -> RewardParameters:
+        """The parameters given by name (``{"deontological_penalty": 3, "kindness": 2}``; the others keep their
+        defaults), checked: an unknown name is refused with the closest known one."""
+        if isinstance(parameters, RewardParameters):
+            return parameters
+        if parameters is not None and not isinstance(parameters, Mapping):
+            raise ValueError(
+                f"reward_parameters must be a mapping of parameter names to numbers, e.g. {{'kindness': 2.0}}, got "
+                f"{parameters!r}."
+            )
+        given = dict(parameters or {})
+        known = [field.name for field in dataclasses.fields(cls)]
+        for name in given:
             if name not in known:
-                raise ValueError(f"Unknown reward parameter {name!r}.{close_match(name, known)} Known: {known}.")
-        return cls(deontological_penalty=deontological_penalty, **extra)
+                raise ValueError(f"Unknown reward parameter {name!r}.{close_match(str(name), known)} Known: {known}.")
+        return cls(**given)
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+def with_old_penalty(
+    parameters: Mapping[str, float] | RewardParameters | None, deontological_penalty: float | None, where: str
+) -> RewardParameters:
+    """``RewardParameters.of(parameters)``, with a ``deontological_penalty=`` given the old way (beside the reward
+    parameters) folded in and a warning that says where it goes now."""
+    checked = RewardParameters.of(parameters)
+    if deontological_penalty is None:
+        return checked
+    warnings.warn(
+        f"{where}(deontological_penalty=...) is deprecated: give it among the reward parameters, "
+        f"reward_parameters={{'deontological_penalty': {deontological_penalty!r}}}.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return dataclasses.replace(checked, deontological_penalty=deontological_penalty)
 
 
 BUILTIN: Mapping[str, Callable[[RoundOutcome, RewardParameters], float]] = MappingProxyType(
@@ -151,17 +174,15 @@ def check_reward_name(name: Any) -> str:
 def make_reward_fn(
     name: str,
     *,
-    penalty: float = frameworks.DEFAULT_DEONTOLOGICAL_PENALTY,
     illegal_reward: float = frameworks.DEFAULT_ILLEGAL_REWARD,
-    parameters: RewardParameters | None = None,
+    parameters: RewardParameters | Mapping[str, float] | None = None,
 ) -> RewardFn:
     """The reward function ``name`` (a name or a weighted sum), with its parameters bound and checked.
 
-    ``penalty`` is the deontological xi (``parameters.deontological_penalty`` when ``parameters`` is given).
+    ``parameters`` are the frameworks' (``{"deontological_penalty": 4.0}``; ``RewardParameters`` has the defaults).
     """
     terms = parse_reward(name)
-    if parameters is None:
-        parameters = RewardParameters(deontological_penalty=penalty)
+    parameters = RewardParameters.of(parameters)
     illegal_reward = check_finite("illegal_reward", illegal_reward, example="-6")
     parts = [(weight, _part(term, parameters)) for weight, term in terms]
 

@@ -1,7 +1,7 @@
 """``gymnasium.make_vec(ID, num_envs=B, vectorization_mode="vector_entry_point", ...)``: the learner (``player_0``)
 of B games against baseline strategies, as one native ``gymnasium.vector.VectorEnv`` on the vectorised engine.
 
-The same arguments as ``gymnasium.make(ID, ...)`` (``opponent``, ``reward``, ``deontological_penalty``,
+The same arguments as ``gymnasium.make(ID, ...)`` (``opponent``, ``reward``,
 ``reward_parameters`` and every game setting), numeric or one-hot observations (numeric by default), and Gymnasium's
 vector conventions: actions ``(B,)``, rewards ``(B,)`` float64, ``terminations``/``truncations`` ``(B,)``, infos a
 dict of arrays (``game_reward``, ``opponent_action``, ``round``). Autoreset follows Gymnasium's default
@@ -20,7 +20,7 @@ from gymnasium.vector.utils import batch_space
 
 from matrix_games.games import Game
 from matrix_games.observations import observation_space
-from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, RewardParameters
+from matrix_games.rewards.registry import with_old_penalty
 from matrix_games.settings import GameSettings, settings_from
 from matrix_games.strategies import Strategy
 from matrix_games.validation import check_choice
@@ -49,8 +49,8 @@ class MatrixGameVectorEnv(gymnasium.vector.VectorEnv):
         num_envs: int = 1,
         opponent: str | Strategy | Sequence[str | Strategy] = "tit_for_tat",
         reward: str = "game",
-        deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
         reward_parameters: dict[str, float] | None = None,
+        deontological_penalty: float | None = None,
         autoreset_mode: str = "next_step",
         render_mode: str | None = None,
         **settings: Any,
@@ -69,7 +69,7 @@ class MatrixGameVectorEnv(gymnasium.vector.VectorEnv):
                 f"The vector env takes a reward name or a weighted sum (e.g. 'game+deontological'), got {reward!r}; "
                 "for a reward schedule or a Python function use the single env (gymnasium.make)."
             )
-        parameters = RewardParameters.of(deontological_penalty, reward_parameters)
+        parameters = with_old_penalty(reward_parameters, deontological_penalty, "MatrixGameVectorEnv")
         self.reward_name = reward
         self._reward = vector_reward_fn(reward, illegal_reward=self.settings.illegal_reward, parameters=parameters)
         self.autoreset_mode = check_choice("autoreset_mode", autoreset_mode, AUTORESET_MODES)

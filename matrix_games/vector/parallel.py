@@ -19,7 +19,7 @@ import numpy as np
 
 from matrix_games.games import Game
 from matrix_games.observations import observation_space
-from matrix_games.rewards import DEFAULT_DEONTOLOGICAL_PENALTY, RewardParameters
+from matrix_games.rewards.registry import with_old_penalty
 from matrix_games.settings import GameSettings, settings_from
 from matrix_games.vector.engine import VectorGame, VectorRound
 from matrix_games.vector.observations import check_vector_observation_type, observations
@@ -44,8 +44,8 @@ class BatchedParallelEnv:
         game: str | Game | GameSettings = "prisoners_dilemma",
         num_games: int = 1,
         reward: str | Sequence[str] = "game",
-        deontological_penalty: float = DEFAULT_DEONTOLOGICAL_PENALTY,
         reward_parameters: dict[str, float] | None = None,
+        deontological_penalty: float | None = None,
         **settings: Any,
     ) -> None:
         settings.setdefault("observation_type", "numeric")
@@ -56,7 +56,7 @@ class BatchedParallelEnv:
         names = [reward] * self.num_players if isinstance(reward, str) else list(reward)
         if len(names) != self.num_players:
             raise ValueError(f"reward lists {len(names)} rewards for {self.num_players} players; give one or one each.")
-        parameters = RewardParameters.of(deontological_penalty, reward_parameters)
+        parameters = with_old_penalty(reward_parameters, deontological_penalty, "BatchedParallelEnv")
         illegal = self.settings.illegal_reward
         functions = {name: vector_reward_fn(name, illegal_reward=illegal, parameters=parameters) for name in names}
         self.reward_names = tuple(names)

@@ -102,3 +102,17 @@ def test_public_goods_learners():
     assert config.learners == tuple(f"player_{i}" for i in range(5)) and config.num_rounds == 3
     assert TrainConfig(game="PublicGoods-v0").learners == ("player_0",)
     assert TrainConfig(game="PublicGoods-v0").stage_game.num_players == 4
+
+
+def test_settings_that_moved_are_read_where_they_were_with_a_deprecation_message():
+    from llm_agents.training import config_from_dict
+
+    old = {"deontological_penalty": 4.0, "ppo": {"batching": "padded"}, "grpo": {"epochs": 2, "seed": 3}}
+    with pytest.warns(FutureWarning, match="deontological_penalty is deprecated: now reward_parameters"):
+        config = config_from_dict(old)
+    assert config.rewards_parameters.deontological_penalty == 4.0
+    assert config.batching == "padded" and config.grpo.num_iterations == 2
+    assert config.reward_parameters == {"deontological_penalty": 4.0}
+    new = {"reward_parameters": {"deontological_penalty": 2.0}, "deontological_penalty": 4.0}
+    with pytest.warns(FutureWarning):
+        assert config_from_dict(new).rewards_parameters.deontological_penalty == 2.0  # the new place wins

@@ -123,8 +123,8 @@ def test_one_demo_sized_ppo_step_is_the_same_in_both_layouts(embedded):
         with torch.no_grad():
             for parameter, value in zip(trainable, start, strict=True):
                 parameter.copy_(value)
-        config = PPOConfig(learning_rate=5e-4, ppo_epochs=1, mini_batch_size=20, batching=batching, seed=1)
-        stats = PPOTrainer(peft_model, config).step(queries, responses, scores)
+        config = PPOConfig(learning_rate=5e-4, ppo_epochs=1, mini_batch_size=20, seed=1)
+        stats = PPOTrainer(peft_model, config, batching=batching).step(queries, responses, scores)
         adapters = [p.detach().clone() for p in trainable]
         with torch.no_grad():
             layers = [m for m in peft_model.modules() if hasattr(m, "get_delta_weight") and "default" in m.lora_A]

@@ -12,7 +12,7 @@ from llm_agents.grpo.config import GRPOConfig
 from llm_agents.grpo.trainer import GRPOTrainer
 from llm_agents.training.run_folder import read_jsonl
 from llm_agents.training.runner import train
-from tests.llm_agents.test_training import adapter_weights, assert_same_weights, interrupted, ppo_lines
+from tests.llm_agents.test_training import adapter_weights, assert_same_weights, interrupted
 
 
 def grpo(make_config, name, **changes):
@@ -21,9 +21,14 @@ def grpo(make_config, name, **changes):
     return make_config(name, **{"episodes": 4, **settings})
 
 
+def grpo_lines(path) -> list[dict]:
+    """A GRPO run's statistics: its own log, grpo.jsonl."""
+    return list(read_jsonl(path / "grpo.jsonl"))
+
+
 def test_grpo_with_two_learners_and_a_schedule_resumes_exactly(make_config, monkeypatch):
     reference = train(grpo(make_config, "uninterrupted", opponent="llm", checkpoint_every=2))
-    lines = ppo_lines(reference.output_dir)
+    lines = grpo_lines(reference.output_dir)
     assert [(line["episode"], line["player"]) for line in lines][:4] == [
         (0, "player_0"),
         (0, "player_1"),
@@ -38,7 +43,7 @@ def test_grpo_with_two_learners_and_a_schedule_resumes_exactly(make_config, monk
     interrupted(config, monkeypatch)
     resumed = train(config.replace(resume=True))
     assert (resumed.output_dir / "rounds.jsonl").read_text() == (reference.output_dir / "rounds.jsonl").read_text()
-    strip = [{k: v for k, v in line.items() if not k.startswith("time/")} for line in ppo_lines(resumed.output_dir)]
+    strip = [{k: v for k, v in line.items() if not k.startswith("time/")} for line in grpo_lines(resumed.output_dir)]
     assert strip == [{k: v for k, v in line.items() if not k.startswith("time/")} for line in lines]
     for player in ("player_0", "player_1"):
         assert_same_weights(adapter_weights(resumed.adapters[player]), adapter_weights(reference.adapters[player]))
@@ -55,7 +60,7 @@ def test_grpo_groups_the_rounds_of_an_update_by_their_prompt(make_config, monkey
 
     monkeypatch.setattr(GRPOTrainer, "step", recording_step)
     run = train(grpo(make_config, "groups", reward="utilitarian", episodes=1, games_per_update=4))
-    line = ppo_lines(run.output_dir)[0]
+    line = grpo_lines(run.output_dir)[0]
     queries, scores = seen[0]
     assert len(queries) == 8 and 1 < line["grpo/groups"] == len(set(queries)) < 8  # prompts repeat within an update
     ids = torch.tensor([sorted(set(queries), key=queries.index).index(q) for q in queries])
@@ -63,7 +68,7 @@ def test_grpo_groups_the_rounds_of_an_update_by_their_prompt(make_config, monkey
     assert line["grpo/groups/alone"] == alone
     assert line["grpo/advantages/mean_abs"] == pytest.approx(float(advantages.abs().mean()), abs=1e-6)
     assert line["env/reward_mean"] == pytest.approx(sum(scores) / len(scores))
-    timed = next(read_jsonl(run.output_dir / "ppo.jsonl"))  # the benchmark's split of a step
+    timed = next(read_jsonl(run.output_dir / "grpo.jsonl"))  # the benchmark's split of a step
     parts = [timed[f"time/grpo/{part}"] for part in ("ref_forward_pass", "old_forward_pass", "optimize_step")]
     assert all(t >= 0 for t in parts) and sum(parts) <= timed["time/grpo/total"]
 
@@ -78,8 +83,8 @@ def test_a_grpo_checkpoint_does_not_resume_as_ppo(make_config):
 def test_bad_grpo_settings_are_named():
     with pytest.raises(ValueError, match=r"grpo\.loss_type"):
         GRPOConfig(loss_type="ppo")
-    with pytest.raises(ValueError, match=r"grpo\.epochs"):
-        GRPOConfig(epochs=0)
+    with pytest.raises(ValueError, match=r"grpo\.num_iterations"):
+        GRPOConfig(num_iterations=0)
 
 
 def text_ipd(reward: str, **settings):

@@ -15,6 +15,7 @@ from llm_agents.evaluation.policies import Observation
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.grpo.trainer import GRPOTrainer
 from llm_agents.training import load_config, save_config, train
+from llm_agents.training.run_folder import read_jsonl
 from matrix_games.label_pools import LabelPool
 from matrix_games.rewards import make_reward_fn
 from matrix_games.rounds import with_own_action
@@ -106,7 +107,7 @@ def test_grpo_samples_several_answers_per_state_and_scores_each_against_the_actu
                     config.stage_game, log.outcome, 2 if parsed is None else parsed, illegal_reward=-6.0
                 )
                 assert scores[i] == pytest.approx(float(reward(outcome)))
-    assert all(line["grpo/groups/alone"] == 0 for line in ppo_lines(run.output_dir))
+    assert all(line["grpo/groups/alone"] == 0 for line in read_jsonl(run.output_dir / "grpo.jsonl"))
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ def test_lm_head_sees_only_the_response_positions(make_lora_model, mini_batch_si
     training forward is the old-log-probs pass itself: old + reference + 1 more epoch = 3 passes for 2 epochs,
     against old + reference + 2 epochs x 2 minibatches = 6 with two minibatches."""
     model = make_lora_model()
-    trainer = PPOTrainer(model, config(ppo_epochs=2, mini_batch_size=mini_batch_size, batching="padded"))
+    trainer = PPOTrainer(model, config(ppo_epochs=2, mini_batch_size=mini_batch_size), batching="padded")
     assert lm_head_positions(model, trainer, RAGGED) == [4] * forwards
 
 

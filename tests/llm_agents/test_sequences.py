@@ -10,6 +10,7 @@ import io
 
 import pytest
 import torch
+from llm_agents.sequences.reference import ReferenceMemo
 
 from llm_agents.agent.config import GenerationConfig
 from llm_agents.agent.generation import sample_completions
@@ -17,7 +18,6 @@ from llm_agents.ppo import PPOConfig, PPOTrainer
 from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.sequences.forward import pack, pack_tree
 from llm_agents.sequences.prefix_tree import PrefixTree
-from llm_agents.sequences.reference import ReferenceMemo
 
 
 def shared_batch(seed: int = 0):
@@ -80,10 +80,8 @@ def test_one_ppo_step_is_the_same_in_both_layouts(make_lora_model, epochs, minib
     results = {}
     for batching in ("padded", "tree"):
         model = make_lora_model(init_lora_weights=False, seed=3)
-        config = PPOConfig(
-            learning_rate=1e-3, ppo_epochs=epochs, mini_batch_size=12 // minibatches, batching=batching, seed=5
-        )
-        trainer = PPOTrainer(model, config)
+        config = PPOConfig(learning_rate=1e-3, ppo_epochs=epochs, mini_batch_size=12 // minibatches, seed=5)
+        trainer = PPOTrainer(model, config, batching=batching)
         stats = trainer.step(*batch)
         results[batching] = (stats, [p.detach().clone() for p in trainer.trainable_parameters])
     (padded_stats, padded_weights), (tree_stats, tree_weights) = results["padded"], results["tree"]
@@ -129,9 +127,11 @@ def test_tree_sampling_draws_what_padded_sampling_draws(tiny_llama, tiny_tokeniz
     prompts = [[4, 10, 12, 13, 14], [4, 10, 12, 13, 15], [4, 10, 12, 13, 14], [4, 9]] * 3
     samples = {}
     for batching in ("padded", "tree"):
-        config = GenerationConfig(max_new_tokens=max_new_tokens, batching=batching)
+        config = GenerationConfig(max_new_tokens=max_new_tokens)
         generator = torch.Generator().manual_seed(11)
-        samples[batching] = sample_completions(tiny_llama, tiny_tokenizer, prompts, generator=generator, config=config)
+        samples[batching] = sample_completions(
+            tiny_llama, tiny_tokenizer, prompts, generator=generator, config=config, batching=batching
+        )
     for padded, tree in zip(samples["padded"], samples["tree"], strict=True):
         assert torch.equal(padded.completion_ids, tree.completion_ids)
         torch.testing.assert_close(tree.logprobs, padded.logprobs, atol=1e-5, rtol=1e-5)

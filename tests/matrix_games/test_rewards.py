@@ -141,7 +141,7 @@ def test_make_reward_fn_matches_the_functions(name, own, other, other_previous, 
         "utilitarian": utilitarian_reward(result),
         "game_deontological": game_deontological_reward(result, penalty=penalty),
     }[name]
-    assert make_reward_fn(name, penalty=penalty)(result) == direct
+    assert make_reward_fn(name, parameters={"deontological_penalty": penalty})(result) == direct
 
 
 # ---------------------------------------------------------------- the 2023 frameworks and weighted sums
@@ -171,8 +171,10 @@ def test_virtue_kindness_and_inequity_aversion_golden_values():
 @given(legal, legal, state, penalties)
 def test_game_plus_deontological_is_the_papers_game_deontological(own, other, other_previous, penalty):
     result = outcome(own, other, other_previous=other_previous)
-    summed = make_reward_fn("game+deontological", penalty=penalty)(result)
-    assert summed == pytest.approx(make_reward_fn("game_deontological", penalty=penalty)(result))
+    summed = make_reward_fn("game+deontological", parameters={"deontological_penalty": penalty})(result)
+    assert summed == pytest.approx(
+        make_reward_fn("game_deontological", parameters={"deontological_penalty": penalty})(result)
+    )
 
 
 def test_weighted_sums_are_read_and_computed():

@@ -51,11 +51,21 @@ def test_numpy_numbers_are_numbers():
 @pytest.mark.parametrize("penalty", [math.inf, -1.0, math.nan])
 def test_a_bad_deontological_penalty_is_refused_everywhere(penalty):
     with pytest.raises(ValueError, match="deontological_penalty"):
-        make_reward_fn("deontological", penalty=penalty)
+        make_reward_fn("deontological", parameters={"deontological_penalty": penalty})
+    parameters = {"deontological_penalty": penalty}
     with pytest.raises(ValueError, match="deontological_penalty"):
-        gymnasium.make("matrix_games/IPD-v0", reward="deontological", deontological_penalty=penalty)
+        gymnasium.make("matrix_games/IPD-v0", reward="deontological", reward_parameters=parameters)
     with pytest.raises(ValueError, match="deontological_penalty"):
-        MoralRewardParallel(IteratedMatrixGameEnv(), "deontological", deontological_penalty=penalty)
+        MoralRewardParallel(IteratedMatrixGameEnv(), "deontological", reward_parameters=parameters)
+
+
+def test_the_old_deontological_penalty_keyword_still_works_with_a_deprecation_message():
+    with pytest.warns(FutureWarning, match=r"reward_parameters=\{'deontological_penalty': 4.0\}"):
+        env = gymnasium.make("matrix_games/IPD-v0", reward="deontological", deontological_penalty=4.0)
+    moral = env
+    while not hasattr(moral, "rewards"):  # below gymnasium's own wrappers
+        moral = moral.env
+    assert moral.rewards.parameters.deontological_penalty == 4.0
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_gym_wrapper_takes_any_reward_function_and_penalty():
     harsh = MoralReward(
         IteratedMatrixGameVsStrategy(opponent="always_cooperate", initial_state="none", observation_type="numeric"),
         "game_deontological",
-        deontological_penalty=10.0,
+        reward_parameters={"deontological_penalty": 10.0},
     )
     assert [s[1] for s in play(harsh, [1, 1])] == [4.0, -6.0]
 
