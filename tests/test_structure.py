@@ -12,16 +12,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("matrix_games", "llm_agents")
 
 ALLOWED = {
+    "runs": set(),
     "sequences": set(),
-    "agent": {"sequences"},
+    "agent": {"runs", "sequences"},
     "analysis": {"agent", "sequences"},
     "policy_update": {"sequences"},
     "ppo": {"policy_update", "sequences"},
     "grpo": {"policy_update", "sequences"},
-    "training": {"agent", "analysis", "policy_update", "ppo", "grpo", "sequences"},
-    "evaluation": {"agent", "analysis", "training", "sequences"},
-    "reporting": {"evaluation", "training"},
-    "grid": {"training", "evaluation", "reporting"},
+    "training": {"agent", "analysis", "policy_update", "ppo", "grpo", "runs", "sequences"},
+    "evaluation": {"agent", "analysis", "runs", "training", "sequences"},
+    "reporting": {"evaluation", "runs", "training"},
+    "grid": {"agent", "evaluation", "reporting", "runs", "training"},
     "integrations": {"agent"},
 }
 """The ``llm_agents`` layers each one may import (besides itself, ``lazy`` and ``matrix_games``)."""
@@ -51,6 +52,20 @@ def test_llm_agents_layers_import_only_downwards(layer):
             parts = module.split(".")
             if parts[0] == "llm_agents" and len(parts) > 1 and parts[1] in ALLOWED and parts[1] != layer:
                 assert parts[1] in ALLOWED[layer], f"{path.relative_to(ROOT)} imports {module}"
+
+
+@pytest.mark.parametrize("layer", ["evaluation", "reporting", "grid", "analysis"])
+def test_the_layers_above_training_use_only_its_public_api(layer):
+    for path in python_files(f"llm_agents/{layer}"):
+        for module in imported_modules(path):
+            assert not module.startswith("llm_agents.training."), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_the_grid_drives_no_other_command_line():
+    for path in python_files("llm_agents/grid"):
+        for module in imported_modules(path):
+            assert not module.endswith(".cli") or module == "llm_agents.grid.cli", f"{path} imports {module}"
+            assert module != "llm_agents.agent.options" or path.name == "cli.py", f"{path} imports {module}"
 
 
 def test_matrix_games_imports_nothing_of_llm_agents():

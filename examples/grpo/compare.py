@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from llm_agents.training.run_folder import RunFolder, read_jsonl
+from llm_agents.runs.folder import RunFolder, read_jsonl
 from matrix_games.actions import ILLEGAL, C
 
 

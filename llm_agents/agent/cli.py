@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from llm_agents.agent.config import EMBEDDED_MODEL
+from llm_agents.agent.options import add_model_options, parse_labels
 
 
 def add_play_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,14 +21,9 @@ def add_play_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument("--game", default="IPD-v0", help="environment id, e.g. IPD-v0, StagHunt-v0 (default IPD-v0)")
     parser.add_argument("--opponent", default="tit_for_tat", help="baseline strategy name (default tit_for_tat)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds to play (default 20)")
-    parser.add_argument("--model", default=EMBEDDED_MODEL, help=f"hub id, local folder or {EMBEDDED_MODEL} (default)")
-    parser.add_argument("--adapter", type=Path, default=None, help="folder of a saved LoRA adapter")
     parser.add_argument("--seed", type=int, default=0, help="seeds the environment and the sampling (default 0)")
-    parser.add_argument("--labels", nargs=2, default=["action1", "action2"], metavar=("C", "D"), help="action labels")
-    parser.add_argument("--parse-mode", choices=["strict", "lenient"], default="strict", help="answer parsing rule")
-    parser.add_argument("--max-new-tokens", type=int, default=None, help="answer length (default: the labels' length)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+    add_model_options(parser, labels_help="the action labels C,D [a training run's, else action1,action2]")
     parser.set_defaults(command=command_play)
     return parser
 
@@ -43,11 +38,13 @@ def command_play(args: argparse.Namespace) -> None:
         opponent=args.opponent,
         rounds=args.rounds,
         model=args.model,
-        adapter=args.adapter,
+        adapter=None if args.adapter is None else Path(args.adapter),
         seed=args.seed,
-        labels=tuple(args.labels),
-        parse_mode=args.parse_mode,
+        labels=parse_labels(args.labels),
+        parse_mode=args.parse_mode or "strict",
         max_new_tokens=args.max_new_tokens,
-        device=args.device,
+        device=args.device or "auto",
+        dtype=args.dtype or "auto",
+        quantization=args.quantization or "none",
     )
     play(options, as_json=args.json)

@@ -16,6 +16,7 @@ import gymnasium
 from llm_agents.agent.config import EMBEDDED_MODEL, GenerationConfig, ModelConfig
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.parsing import ParseMode
+from llm_agents.runs.folder import adapter_and_run, run_labels
 from matrix_games.actions import DEFAULT_LABELS, move_name
 from matrix_games.metrics import rates, summarize
 from matrix_games.registration import NAMESPACE, env_id
@@ -24,35 +25,44 @@ from matrix_games.rewards import make_reward_fn
 
 @dataclass(frozen=True)
 class PlayOptions:
-    """What ``llm-agents play`` plays (the command's arguments)."""
+    """What ``llm-agents play`` plays (the command's arguments).
+
+    ``adapter`` is an adapter folder or a training run folder (its final adapter, as ``evaluate`` takes it); with a
+    run folder, ``model`` and ``labels`` default to the run's. ``model`` None is the embedded model otherwise.
+    """
 
     game: str = "IPD-v0"
     opponent: str = "tit_for_tat"
     rounds: int = 20
-    model: str = EMBEDDED_MODEL
+    model: str | None = None
     adapter: Path | None = None
     seed: int = 0
-    labels: tuple[str, str] = DEFAULT_LABELS
+    labels: tuple[str, str] | None = None
     parse_mode: ParseMode = "strict"
     max_new_tokens: int | None = None
     device: str = "auto"
+    dtype: str = "auto"
+    quantization: str = "none"
 
 
 def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict:
     """Play ``options.rounds`` rounds, print each, and return the summary (also printed, as JSON if asked)."""
     game_id = env_id(options.game)
+    adapter, run_config = adapter_and_run(options.adapter) if options.adapter is not None else (None, None)
+    model = options.model or (run_config or {}).get("model", {}).get("name") or EMBEDDED_MODEL
+    labels = options.labels or run_labels(run_config) or DEFAULT_LABELS
     env = gymnasium.make(
         f"{NAMESPACE}/{game_id}",
         opponent=options.opponent,
         num_rounds=options.rounds,
         allow_illegal=True,
-        action_labels=options.labels,
+        action_labels=labels,
         observation_type="dict",
     )
     agent = LLMAgent.load(
-        ModelConfig(name=options.model, device=options.device),
-        adapter=options.adapter,
-        labels=options.labels,
+        ModelConfig(name=model, device=options.device, dtype=options.dtype, quantization=options.quantization),  # type: ignore[arg-type]
+        adapter=adapter,
+        labels=labels,
         parse_mode=options.parse_mode,
         generation=GenerationConfig(max_new_tokens=options.max_new_tokens),
         seed=options.seed,
@@ -80,10 +90,10 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
     summary = {
         "game": game_id,
         "opponent": options.opponent,
-        "model": options.model,
-        "adapter": str(options.adapter) if options.adapter else None,
+        "model": model,
+        "adapter": str(adapter) if adapter else None,
         "seed": options.seed,
-        "labels": list(options.labels),
+        "labels": list(labels),
         "rounds": metrics.rounds,
         "cooperation_rate": metrics.cooperation_rate,
         "illegal_rate": shares["illegal_rate"],

@@ -9,8 +9,10 @@ import argparse
 import json
 from pathlib import Path
 
-from llm_agents.evaluation.policies import Policy, StrategyPolicy
+from llm_agents.agent.options import add_model_options, parse_labels
 from llm_agents.evaluation.protocol import GAME_IDS, OTHER_PROMPTS, EvaluationConfig
+from llm_agents.evaluation.request import PolicySpec, protocol_from
+from matrix_games.actions import TEST_LABELS
 from matrix_games.text import TABLE_ORDERS
 
 DESCRIPTION = (
@@ -56,32 +58,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     agent = parser.add_argument_group("agent (a strategy, or a model with an optional adapter and preface)")
     agent.add_argument("--policy", help="a baseline strategy, e.g. always_defect, tit_for_tat, random")
     agent.add_argument("--policy-p", type=float, default=None, help="p (probability of C) for --policy random")
-    agent.add_argument("--model", help="the base model: smollm2-135m-instruct, a folder or a hub id")
-    agent.add_argument("--adapter", type=Path, help="a fine-tuned LoRA adapter folder (or a training run folder)")
     agent.add_argument("--preface", help="value preface for the model: deontological, utilitarian, or any text")
     agent.add_argument("--label", help="the model's name in reports (evaluations with one label are its seeds)")
     agent.add_argument("--policy-seed", type=int, default=0, help="seed of the agent's own sampling [0]")
-    agent.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N [auto]")
-    agent.add_argument(
-        "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16"],
-        default="auto",
-        help="weight dtype; auto is bfloat16 on CUDA and on CPUs that run it fast, else float32 (float32 for exact "
-        "results) [auto]",
-    )
-    agent.add_argument(
-        "--quantization", choices=["none", "4bit"], default="none", help="4bit: NF4 weights, as the paper (CUDA) [none]"
-    )
     agent.add_argument("--batch-size", type=int, default=64, help="prompts per generation call [64]")
-    agent.add_argument("--max-new-tokens", type=int, default=None, help="tokens per answer [from the labels]")
-    agent.add_argument("--parse-mode", choices=("strict", "lenient"), default="strict", help="answer parsing [strict]")
+    add_model_options(parser, labels_help="the test labels C,D [action3,action4]")
     protocol = parser.add_argument_group("protocol (defaults: the paper's)")
     protocol.add_argument(
         "--games", default=",".join(GAME_IDS), help="comma-separated game ids [the paper's five; PublicGoods-v0 too]"
     )
     protocol.add_argument("--episodes", type=int, default=10, help="episodes per game [10]")
     protocol.add_argument("--rounds", type=int, default=5, help="rounds per episode [5]")
-    protocol.add_argument("--labels", default="action3,action4", help="C label,D label [action3,action4]")
     protocol.add_argument("--table-order", choices=TABLE_ORDERS, default="original", help="payoff table order")
     protocol.add_argument(
         "--other-prompts", default=",".join(OTHER_PROMPTS), help="comma-separated other prompts, or 'none' [all six]"
@@ -103,68 +90,49 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> EvaluationConfig:
     """The ``EvaluationConfig`` the flags describe."""
-    other = () if args.other_prompts.strip().lower() in ("", "none") else _split(args.other_prompts)
-    labels = _split(args.labels)
-    if len(labels) != 2:
-        raise ValueError(f"--labels takes two labels separated by a comma, e.g. action3,action4; got {args.labels!r}.")
-    return EvaluationConfig(
-        games=_split(args.games),
-        episodes=args.episodes,
-        rounds=args.rounds,
-        labels=labels,  # type: ignore[arg-type]
-        table_order=args.table_order,
-        other_prompts=other,
-        opponent_cooperation_probability=args.opponent_p,
-        seed=args.seed,
-        deontological_penalty=args.deontological_penalty,
-        illegal_reward=args.illegal_reward,
-        public_goods_players=args.public_goods_players,
+    return protocol_from(
+        {
+            "games": args.games,
+            "episodes": args.episodes,
+            "rounds": args.rounds,
+            "labels": parse_labels(args.labels) or TEST_LABELS,
+            "table_order": args.table_order,
+            "other_prompts": args.other_prompts,
+            "opponent_cooperation_probability": args.opponent_p,
+            "seed": args.seed,
+            "deontological_penalty": args.deontological_penalty,
+            "illegal_reward": args.illegal_reward,
+            "public_goods_players": args.public_goods_players,
+        }
     )
 
 
-def policy_from_args(args: argparse.Namespace) -> Policy:
-    """The policy the flags name: a strategy (``--policy``) or an LLM (``--model``/``--adapter``/``--preface``)."""
-    llm_flags = [flag for flag in ("model", "adapter", "preface") if getattr(args, flag) is not None]
-    if args.policy is not None:
-        if llm_flags:
-            raise ValueError(f"--policy names a strategy; it cannot be combined with --{llm_flags[0]}.")
-        kwargs = {} if args.policy_p is None else {"p": args.policy_p}
-        return StrategyPolicy(args.policy, seed=args.policy_seed, **kwargs)
-    if not llm_flags:
-        raise ValueError(
-            "Say what to evaluate: --policy STRATEGY (e.g. always_defect), or --model NAME for a base model, "
-            "or --adapter DIR for a fine-tuned adapter."
-        )
-    from llm_agents.evaluation.llm_policy import load_llm_policy
-
-    return load_llm_policy(
+def spec_from_args(args: argparse.Namespace) -> PolicySpec:
+    """The ``PolicySpec`` the flags name: a strategy (``--policy``) or an LLM (``--model``, ``--adapter``,
+    ``--preface``)."""
+    return PolicySpec(
+        strategy=args.policy,
+        strategy_p=args.policy_p,
         model=args.model,
-        adapter=args.adapter,
+        adapter=None if args.adapter is None else Path(args.adapter),
         preface=args.preface,
+        label=args.label,
         seed=args.policy_seed,
-        device=args.device,
-        dtype=exact_dtype(args.dtype) if getattr(args, "exact", False) else args.dtype,
-        quantization=args.quantization,
+        device=args.device or "auto",
+        dtype=args.dtype or "auto",
+        quantization=args.quantization or "none",
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
-        parse_mode=args.parse_mode,
+        parse_mode=args.parse_mode or "strict",
     )
-
-
-def exact_dtype(dtype: str) -> str:
-    """The dtype of an exact analysis: ``auto`` means float32. In bfloat16 a prompt's next-token distribution is
-    the model's only up to a few points of probability, and moves with what shares its forward pass
-    (docs/analysis.md), which an exact number should not carry; an explicit dtype is kept."""
-    return "float32" if dtype == "auto" else dtype
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Run the ``evaluate`` subcommand; print a table per game (and the JSON summary with ``--json``)."""
-    from llm_agents.evaluation.evaluate import evaluate
+    from llm_agents.evaluation.evaluate import evaluate_run
 
-    config = config_from_args(args)
-    policy = policy_from_args(args)
-    summary = evaluate(policy, config, args.out, label=args.label, figures=not args.no_figures, exact=args.exact)
+    config, spec = config_from_args(args), spec_from_args(args)  # checked before torch loads
+    summary = evaluate_run(spec, config, args.out, exact=args.exact, figures=not args.no_figures)
     print(format_summary(summary))
     written = "summary.json, analysis.json" if args.exact else "rounds.csv, summary.json"
     print(f"wrote {args.out}/{written}" + ("" if args.no_figures else " and figures"))
@@ -176,9 +144,10 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def command_analyse(args: argparse.Namespace) -> int:
     """Run the ``analyse`` subcommand: write ``analysis.json`` and ``analysis.png``, print the states and results."""
     from llm_agents.evaluation.exact import analyse
+    from llm_agents.evaluation.request import make_policy
 
-    config = config_from_args(args)
-    policy = policy_from_args(args)
+    config, spec = config_from_args(args), spec_from_args(args)
+    policy = make_policy(spec, exact=True)
     analysis, path = analyse(policy, config, args.out, label=args.label, figures=not args.no_figures)
     print(format_analysis(analysis))
     print(f"wrote {path}" + ("" if args.no_figures else f" and {path.with_suffix('.png').name}"))
@@ -241,7 +210,3 @@ def format_summary(summary: dict) -> str:
 def _headline(summary: dict) -> dict:
     keys = ("cooperation_rate", "illegal_rate", "deontological_regret", "utilitarian_regret", "rounds")
     return {game: {key: metrics[key] for key in keys} for game, metrics in summary["games"].items()}
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())

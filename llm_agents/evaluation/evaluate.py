@@ -1,4 +1,5 @@
-"""``evaluate``: play the protocol with a policy and write the evaluation folder.
+"""``evaluate``: play the protocol with a policy and write the evaluation folder; ``evaluate_run``: the same for the
+policy a ``PolicySpec`` names (the command line's and the grid's way in).
 
 The folder holds ``rounds.csv`` (every round), ``summary.json`` (the metrics per game and per other prompt, what was
 evaluated and how) and the figures of ``figures.py``.
@@ -13,6 +14,7 @@ from typing import Any
 from llm_agents.evaluation.folder import ANALYSIS_FILE, ROUNDS_FILE, SUMMARY_FILE, write_analysis, write_rounds_csv
 from llm_agents.evaluation.policies import Policy
 from llm_agents.evaluation.protocol import EvaluationConfig, play
+from llm_agents.evaluation.request import PolicySpec, make_policy
 from llm_agents.evaluation.summary import summarize_evaluation
 
 
@@ -70,3 +72,17 @@ def evaluate(
 
             write_figures(summary, out_dir)
     return summary
+
+
+def evaluate_run(
+    spec: PolicySpec,
+    config: EvaluationConfig | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    exact: bool = False,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Make the policy ``spec`` names and ``evaluate`` it: the one call behind ``llm-agents evaluate`` and a grid's
+    evaluations. Returns the summary (also written to ``out_dir/summary.json``)."""
+    policy = make_policy(spec, exact=exact)
+    return evaluate(policy, config, out_dir, label=spec.label, figures=figures, exact=exact)

@@ -11,7 +11,6 @@ with strict parsing a longer answer can only be illegal more often, so one lengt
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +19,9 @@ from typing import Any
 from llm_agents.agent.config import EMBEDDED_MODEL, VALUE_PREFACES, GenerationConfig, ModelConfig, PromptConfig
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.evaluation.policies import Decision, Observation
+from llm_agents.runs.folder import RunFolder, find_adapter, run_folder_of
+from llm_agents.runs.naming import NO_FINE_TUNING, model_label
 from llm_agents.sequences.decoding import PrefixCache
-from llm_agents.training.naming import NO_FINE_TUNING, model_label
-from llm_agents.training.run_folder import RunFolder
 from matrix_games.label_pools import LabelPool, pool_of
 from matrix_games.markov import TablePlayer
 from matrix_games.settings import GameSettings
@@ -102,42 +101,6 @@ class LLMPolicy:
                 "top_p": self.agent.generation.top_p,
             },
         }
-
-
-def find_adapter(path: str | Path) -> Path:
-    """The adapter folder ``path`` names: itself if it holds ``adapter_config.json``, else the latest one inside.
-
-    In a training run folder, "latest" is the final adapter (``adapters/player_0``, or a folder called ``final``) if
-    there is one, else the checkpoint with the highest number in its path (``checkpoints/episode_00500``), and the
-    learner ``player_0`` before ``player_1``.
-    """
-    path = Path(path)
-    if (path / "adapter_config.json").is_file():
-        return path
-    if not path.is_dir():
-        raise FileNotFoundError(f"Adapter folder {path} does not exist; give a LoRA adapter folder or a run folder.")
-    found = [config.parent for config in path.rglob("adapter_config.json")]
-    if not found:
-        raise FileNotFoundError(
-            f"No LoRA adapter (adapter_config.json) in {path}; give a folder written by save_adapter, or a training "
-            "run folder with a saved checkpoint."
-        )
-
-    def rank(folder: Path) -> tuple:
-        parts = folder.relative_to(path).parts
-        numbers = [int(n) for n in re.findall(r"\d+", "/".join(p for p in parts if not p.startswith("player_")))]
-        final = "final" in parts or parts[:1] == ("adapters",)
-        return (final, max(numbers, default=-1), "player_1" not in parts, str(folder))
-
-    return max(found, key=rank)
-
-
-def run_folder_of(adapter: Path) -> Path | None:
-    """The training run folder an adapter lies in (the nearest parent with a ``config.yaml``), if any."""
-    for folder in (adapter, *adapter.parents):
-        if (folder / "config.yaml").is_file():
-            return folder
-    return None
 
 
 def default_label(run_config: dict[str, Any] | None, adapter: Path | None, preface: str | None) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from llm_agents.grid.progress import Manifest, TrialLines, line_due, progress_line
 from llm_agents.grid.spec import GridFileError, GridSpec, Trial
 from llm_agents.grid.trial import run_trial
-from llm_agents.training.trackers import Tracker
+from llm_agents.training import Tracker
 
 Emit = Callable[[str], None]
 

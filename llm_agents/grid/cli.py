@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from llm_agents.training.cli import add_set_option
+from llm_agents.agent.options import add_set_option
 
 
 def add_grid_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -38,7 +38,7 @@ def add_grid_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 def command_grid(args: argparse.Namespace) -> None:
     from llm_agents.grid.run import run_grid
     from llm_agents.grid.spec import load_grid
-    from llm_agents.training.config_io import parse_override
+    from llm_agents.runs.config_files import parse_override
 
     if args.address and args.backend == "local":
         raise ValueError("--address names a Ray cluster; it needs --backend ray.")

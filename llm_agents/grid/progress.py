@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_agents.grid.spec import GridSpec, Trial
-from llm_agents.training.trackers import Tracker
+from llm_agents.training import Tracker
 
 
 class TrialLines(Tracker):
@@ -65,7 +65,7 @@ class Manifest:
                     "name": trial.name,
                     "values": trial.values,
                     "train_dir": str(trial.train_dir),
-                    "eval_dir": str(trial.eval_dir) if trial.evaluate_args else None,
+                    "eval_dir": str(trial.eval_dir) if trial.evaluation is not None else None,
                     **self.states[trial.name],
                 }
                 for trial in self.spec.trials

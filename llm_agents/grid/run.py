@@ -14,7 +14,7 @@ from llm_agents.grid.backends import require_ray, run_locally, run_on_ray
 from llm_agents.grid.progress import Manifest, final_table, relative
 from llm_agents.grid.spec import GridFileError, GridSpec
 from llm_agents.grid.trial import result_row, trial_state
-from llm_agents.training.run_folder import folder_lock
+from llm_agents.runs.folder import folder_lock
 
 Backend = Literal["ray", "local"]
 
@@ -37,7 +37,7 @@ def run_grid(
     spec.output_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(spec.output_dir, spec.output_dir / "grid.lock"):
         manifest = Manifest(spec)
-        evaluates = any(trial.evaluate_args for trial in spec.trials)
+        evaluates = any(trial.evaluation is not None for trial in spec.trials)
         started = any(trial_state(trial, evaluates) != "pending" for trial in spec.trials)
         if manifest.path.exists() and started and not resume:
             raise GridFileError(
@@ -72,14 +72,11 @@ def run_grid(
 
 
 def _report(spec: GridSpec, evaluates: bool, emit: Callable[[str], None]) -> None:
-    """``llm-agents report`` over the trials' run and evaluation folders (and the grid's ``include``)."""
-    from llm_agents.grid.trial import run_subcommand
-    from llm_agents.reporting.cli import add_report_parser
+    """The report over the trials' run and evaluation folders (and the grid's ``include``)."""
+    from llm_agents.reporting.report import ReportConfig, write_report
 
-    folders = [str(trial.train_dir) for trial in spec.trials]
+    folders = [trial.train_dir for trial in spec.trials]
     if evaluates:
-        folders += [str(trial.eval_dir) for trial in spec.trials]
-    folders += [str(path) for path in spec.report_include]
-    out = spec.output_dir / "report"
-    run_subcommand(add_report_parser, ["report", *folders, "--out", str(out)])
-    emit(f"report: {relative(out / 'report.md')}")
+        folders += [trial.eval_dir for trial in spec.trials]
+    path = write_report(ReportConfig(paths=(*folders, *spec.report_include), out=spec.output_dir / "report"))
+    emit(f"report: {relative(path)}")

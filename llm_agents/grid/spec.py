@@ -30,8 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_agents.training.config_io import apply_overrides, config_from_dict, config_to_dict, read_yaml
-from llm_agents.training.run_folder import check_output_folder
+from llm_agents.evaluation.protocol import EvaluationConfig
+from llm_agents.evaluation.request import PolicySpec, protocol_from
+from llm_agents.runs.config_files import apply_overrides, read_yaml
+from llm_agents.runs.folder import check_output_folder
+from llm_agents.training import config_from_dict, config_to_dict
+from matrix_games.validation import close_match
 
 FIELDS = ("base", "output_dir", "axes", "resources", "max_concurrent", "max_failures", "evaluate", "report")
 RESOURCES = ("cpus_per_trial", "gpus_per_trial")
@@ -39,6 +43,15 @@ RESOURCES = ("cpus_per_trial", "gpus_per_trial")
 
 class GridFileError(ValueError):
     """A grid file that cannot run; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A trial's evaluation: the agent (the trial's adapter) and the protocol, sampled or exact."""
+
+    spec: PolicySpec
+    protocol: EvaluationConfig
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class Trial:
         config: The full training config as a mapping, ``output_dir`` the trial's folder (what ``config.yaml`` holds).
         train_dir: Its run folder.
         eval_dir: Its evaluation folder (used when the grid evaluates).
-        evaluate_args: ``llm-agents evaluate`` arguments after ``--adapter RUN`` (empty: no evaluation).
+        evaluation: What its evaluation tests and how, or None when the grid does not evaluate.
     """
 
     name: str
@@ -59,7 +72,7 @@ class Trial:
     config: dict[str, Any]
     train_dir: Path
     eval_dir: Path
-    evaluate_args: tuple[str, ...] = ()
+    evaluation: Evaluation | None = None
 
     @property
     def episodes(self) -> int:
@@ -180,8 +193,8 @@ def _trials(
             culprit = _culprit(settings, overrides, list(values))
             culprit = "axes.settings" if bundle and culprit == "base" else culprit
             raise GridFileError(f"{where}: {culprit} (trial {name}): {error}") from None
-        args = _evaluate_args(evaluate, config, where)
-        yield Trial(name, {**values}, config_to_dict(config), train_dir, eval_dir, args)
+        evaluation = _evaluation(evaluate, config, train_dir, where)
+        yield Trial(name, {**values}, config_to_dict(config), train_dir, eval_dir, evaluation)
 
 
 def _culprit(settings: dict[str, Any], overrides: dict[str, Any], axes: list[str]) -> str:
@@ -207,40 +220,78 @@ def _base(base: Any, path: Path, where: str) -> dict[str, Any]:
     raise GridFileError(f"{where}: base: {base} does not exist (looked from here and from the grid file's folder).")
 
 
-def _evaluate_args(evaluate: Any, config: Any, where: str) -> tuple[str, ...]:
-    """``llm-agents evaluate`` flags from the grid's ``evaluate`` mapping ("{seed}" is the trial's seed), checked
-    against evaluate's own parser; the model, device and dtype are the training run's unless given."""
+AGENT_KEYS = {
+    "policy-seed": "seed",
+    "model": "model",
+    "preface": "preface",
+    "label": "label",
+    "device": "device",
+    "dtype": "dtype",
+    "quantization": "quantization",
+    "batch-size": "batch_size",
+    "max-new-tokens": "max_new_tokens",
+    "parse-mode": "parse_mode",
+}
+"""A grid's ``evaluate`` keys (``llm-agents evaluate``'s flags without the dashes) that describe the agent."""
+
+PROTOCOL_KEYS = {
+    "games": "games",
+    "episodes": "episodes",
+    "rounds": "rounds",
+    "labels": "labels",
+    "table-order": "table_order",
+    "other-prompts": "other_prompts",
+    "opponent-p": "opponent_cooperation_probability",
+    "seed": "seed",
+    "deontological-penalty": "deontological_penalty",
+    "illegal-reward": "illegal_reward",
+    "public-goods-players": "public_goods_players",
+}
+"""A grid's ``evaluate`` keys that describe the protocol; ``exact: true`` computes instead of sampling."""
+
+
+def _evaluation(evaluate: Any, config: Any, train_dir: Path, where: str) -> Evaluation | None:
+    """The trial's evaluation from the grid's ``evaluate`` mapping (``{seed}`` is the trial's seed), checked as the
+    evaluation's own dataclasses (``PolicySpec``, ``EvaluationConfig``); the model, device and dtype are the training
+    run's unless given."""
     if evaluate is None or evaluate is False:
-        return ()
+        return None
     if not isinstance(evaluate, dict):
         raise GridFileError(
-            f"{where}: evaluate must be a mapping of llm-agents evaluate flags, e.g. {{labels: 'C,D'}}."
+            f"{where}: evaluate must be a mapping of llm-agents evaluate's settings, e.g. {{labels: 'C,D'}}."
         )
-    args: list[str] = []
+    agent: dict[str, Any] = {"model": config.model.name, "device": config.model.device, "dtype": config.model.dtype}
+    protocol: dict[str, Any] = {}
+    exact = False
     for key, value in evaluate.items():
-        flag = "--" + str(key).replace("_", "-")
-        if value is True:
-            args.append(flag)
-        elif value not in (False, None):
-            args += [flag, str(value).replace("{seed}", str(config.seed))]
-    model = config.model
-    for flag, value in (("--model", model.name), ("--device", model.device), ("--dtype", model.dtype)):
-        if flag not in args:
-            args += [flag, str(value)]
-    import argparse
-    import contextlib
-    import io
-
-    from llm_agents.evaluation.cli import add_evaluate_parser
-
-    parser = argparse.ArgumentParser(prog="llm-agents", exit_on_error=False)
-    add_evaluate_parser(parser.add_subparsers(required=True))
+        name = str(key).replace("_", "-")
+        if isinstance(value, str):
+            value = value.replace("{seed}", str(config.seed))
+        if name == "exact":
+            exact = value
+        elif name in AGENT_KEYS:
+            agent[AGENT_KEYS[name]] = _typed(value, AGENT_KEYS[name])
+        elif name in PROTOCOL_KEYS:
+            protocol[PROTOCOL_KEYS[name]] = value
+        else:
+            known = sorted([*AGENT_KEYS, *PROTOCOL_KEYS, "exact"])
+            hint = close_match(name, known)
+            raise GridFileError(f"{where}: evaluate: unknown setting {key!r}.{hint} It takes {known}.")
+    if not isinstance(exact, bool):
+        raise GridFileError(f"{where}: evaluate.exact must be true or false, got {exact!r}.")
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            parser.parse_args(["evaluate", "--adapter", "run", *args, "--out", "out"])
-    except (SystemExit, argparse.ArgumentError):
-        raise GridFileError(f"{where}: evaluate: llm-agents evaluate does not take {args} (see its --help).") from None
-    return tuple(args)
+        spec = PolicySpec(adapter=train_dir, **agent)
+        plan = Evaluation(spec, protocol_from(protocol), exact)
+    except (ValueError, TypeError) as error:
+        raise GridFileError(f"{where}: evaluate: {error}") from None
+    return plan
+
+
+def _typed(value: Any, field: str) -> Any:
+    """``policy-seed: "{seed}"`` is text after the substitution: a whole number there is the number."""
+    if field in ("seed", "batch_size", "max_new_tokens") and isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
 
 
 def _number(value: Any, where: str, *, positive: bool) -> float:

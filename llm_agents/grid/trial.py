@@ -1,22 +1,20 @@
 """One trial of a grid: train (fresh, resumed or started over, as its folder says), then evaluate; and its state.
 
 A trial is the same ``train`` as ``llm-agents train`` with the trial's config, so its run folder (``rounds.jsonl``
-byte for byte) is what a standalone run writes. Its run folder is its checkpoint: a trial started again after a
-failure, a lost worker or a killed grid resumes from the folder's last complete checkpoint, and a finished step
-(``summary.json`` written) is never run again.
+byte for byte) is what a standalone run writes, and the same ``evaluate_run`` as ``llm-agents evaluate``. Its run
+folder is its checkpoint: a trial started again after a failure, a lost worker or a killed grid resumes from the
+folder's last complete checkpoint, and a finished step (``summary.json`` written) is never run again.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
-from collections.abc import Callable
 from typing import Literal
 
 from llm_agents.grid.spec import Trial
-from llm_agents.training.trackers import Tracker
+from llm_agents.training import Tracker
 
 TrialState = Literal["pending", "training", "trained", "done"]
 
@@ -33,43 +31,24 @@ def trial_state(trial: Trial, evaluates: bool) -> TrialState:
 
 def run_trial(trial: Trial, observer: Tracker | None = None) -> dict:
     """Train and evaluate ``trial`` as far as it is not done yet; return its result row (see ``result_row``)."""
-    from llm_agents.training import config_from_dict
-    from llm_agents.training.checkpoints import complete_checkpoints
-    from llm_agents.training.run_folder import RunFolder
-    from llm_agents.training.runner import train
+    from llm_agents.evaluation.evaluate import evaluate_run
+    from llm_agents.runs.folder import RunFolder, complete_checkpoints
+    from llm_agents.training import config_from_dict, train
 
-    evaluates = bool(trial.evaluate_args)
-    if trial_state(trial, evaluates) in ("pending", "training"):
+    evaluation = trial.evaluation
+    if trial_state(trial, evaluation is not None) in ("pending", "training"):
         folder = RunFolder(trial.train_dir)
         settings = dict(trial.config)
         if folder.holds_a_run():  # a resume, or a start over when it died before its first checkpoint
             settings["resume" if complete_checkpoints(folder) else "overwrite"] = True
         train(config_from_dict(settings, warn=False), observer=observer)
-    if evaluates and not (trial.eval_dir / "summary.json").exists():
-        _evaluate(trial)
+    if evaluation is not None and not (trial.eval_dir / "summary.json").exists():
+        trial.eval_dir.mkdir(parents=True, exist_ok=True)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            evaluate_run(evaluation.spec, evaluation.protocol, trial.eval_dir, exact=evaluation.exact)
+        (trial.eval_dir / "evaluate.log").write_text(printed.getvalue(), encoding="utf-8")
     return result_row(trial)
-
-
-def _evaluate(trial: Trial) -> None:
-    """``llm-agents evaluate --adapter RUN ... --out EVAL``, in this process; its printout kept in ``evaluate.log``."""
-    from llm_agents.evaluation.cli import add_evaluate_parser
-
-    trial.eval_dir.mkdir(parents=True, exist_ok=True)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        run_subcommand(
-            add_evaluate_parser,
-            ["evaluate", "--adapter", str(trial.train_dir), *trial.evaluate_args, "--out", str(trial.eval_dir)],
-        )
-    (trial.eval_dir / "evaluate.log").write_text(printed.getvalue(), encoding="utf-8")
-
-
-def run_subcommand(add_parser: Callable[[argparse._SubParsersAction], object], argv: list[str]) -> None:
-    """Run one ``llm-agents`` subcommand in this process, from its layer's own parser (the same code as the CLI)."""
-    parser = argparse.ArgumentParser(prog="llm-agents")
-    add_parser(parser.add_subparsers(required=True))
-    args = parser.parse_args(argv)
-    args.command(args)
 
 
 def result_row(trial: Trial) -> dict:

@@ -3,7 +3,7 @@
 Each evaluation contributes one value per metric (its mean over its ``episodes * rounds`` rounds); a model's value is
 the mean over its runs with the half-width ``1.96 * sd / sqrt(n)`` of ``matrix_games.metrics.mean_and_ci95``
 (docs/paper.md; NaN for a single run). Training runs contribute their per-episode action-type shares
-(``llm_agents.training.summary.action_type_shares``), averaged across runs episode by episode.
+(``matrix_games.metrics.band_shares_by_episode``), averaged across runs episode by episode.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from llm_agents.reporting.load import Evaluation, TrainingRun
-from llm_agents.training.summary import default_window
 from matrix_games.metrics import (
     ACTION_BANDS,
     ACTION_TYPES,
     ANSWER_KINDS,
     band_shares_by_episode,
+    default_window,
     mean_and_ci95,
     smooth,
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 DESCRIPTION = (
     "Aggregate evaluation folders (llm-agents evaluate) and training run folders (llm-agents train) into the paper's "
-    "figures with means and 95%% intervals across runs: regret bars per game and model, action types during "
+    "figures with means and 95% intervals across runs: regret bars per game and model, action types during "
     "training, reciprocity and other-prompt tables; writes report.md, report.json and PNGs to --out. Folders with "
     "the same model label are runs (seeds) of one model; a parent folder is searched."
 )
@@ -32,10 +32,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def command_report(args: argparse.Namespace) -> int:
     """Run the ``report`` subcommand and print where the report is."""
-    from llm_agents.reporting.report import build_report
+    from llm_agents.reporting.report import ReportConfig, write_report
 
-    if args.out.exists() and not args.out.is_dir():
-        raise ValueError(f"--out {args.out} is a file; give a folder for report.md and the figures.")
-    path = build_report(args.paths, args.out, strict=args.strict)
+    path = write_report(ReportConfig(tuple(args.paths), args.out, strict=args.strict))
     print(f"wrote {path}")
     return 0

@@ -5,9 +5,9 @@ Two kinds of folder are read:
 - an *evaluation* folder (written by ``llm-agents evaluate``): ``summary.json`` with ``games`` and ``protocol``;
   its model is ``summary["policy"]["label"]``;
 - a *training run* folder (written by ``llm-agents train``): ``config.yaml`` and ``rounds.jsonl``; its model is
-  named from the training reward and opponent (``training.naming.model_label``).
+  named from the training reward and opponent (``runs.naming.model_label``).
 
-Both are read with their writers' readers (``evaluation.folder``, ``training.run_folder``), into ``RoundLog``s and
+Both are read with their writers' readers (``evaluation.folder``, ``runs.folder``), into ``RoundLog``s and
 plain summaries: reporting depends on the records, not on how they were produced.
 
 Folders with the same model name are the seeds (runs) of that model. A path that is neither is searched for both
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_agents.evaluation.folder import is_evaluation, read_summary
-from llm_agents.training.naming import PAPER_MODEL_ORDER, model_label
-from llm_agents.training.run_folder import RunFolder
+from llm_agents.runs.folder import RunFolder
+from llm_agents.runs.naming import PAPER_MODEL_ORDER, model_label
 from matrix_games.records import RoundLog
 
 
@@ -49,7 +49,7 @@ class TrainingRun:
     @property
     def episodes(self) -> int:
         """The run's planned episodes: its config's, else its schedule's total, else the episodes logged."""
-        from llm_agents.training.config_io import config_from_dict
+        from llm_agents.training import config_from_dict
 
         planned = self.config.get("episodes")
         if planned:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,29 @@ METRIC_TITLES = {
 }
 
 RECIPROCITY_GAME = "IPD-v0"
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """A report: the folders it reads (evaluation and training run folders, or their parents), where it is written,
+    and whether a folder that cannot be read stops it (``strict``) or is skipped with a warning."""
+
+    paths: tuple[Path, ...]
+    out: Path
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "paths", tuple(Path(p) for p in self.paths))
+        object.__setattr__(self, "out", Path(self.out))
+        if not self.paths:
+            raise ValueError("A report needs at least one folder to read.")
+        if self.out.exists() and not self.out.is_dir():
+            raise ValueError(f"--out {self.out} is a file; give a folder for report.md and the figures.")
+
+
+def write_report(config: ReportConfig) -> Path:
+    """Read, aggregate and draw what ``config`` asks; return ``report.md`` (``llm-agents report`` and the grid)."""
+    return build_report(config.paths, config.out, strict=config.strict)
 
 
 def build_report(paths: Iterable[str | Path], out_dir: str | Path, *, strict: bool = False) -> Path:

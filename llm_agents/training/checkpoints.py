@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llm_agents.training.run_folder import RunFolder, count_lines
+from llm_agents.runs.folder import COMPLETE_MARKER, RunFolder, complete_checkpoints, count_lines
 
-COMPLETE_MARKER = "COMPLETE"
 STATE_FILE = "state.pt"
 KEEP_STATES = 2
 """How many of the newest complete checkpoints keep their training state (the newest, and one to fall back on)."""
@@ -53,13 +52,6 @@ class ResumePoint:
     @property
     def episodes_done(self) -> int:
         return int(self.run_state["episodes_done"])
-
-
-def complete_checkpoints(folder: RunFolder) -> list[Path]:
-    """Complete checkpoints, oldest first."""
-    if not folder.checkpoints.is_dir():
-        return []
-    return sorted(p for p in folder.checkpoints.iterdir() if (p / COMPLETE_MARKER).is_file())
 
 
 def write_checkpoint(

@@ -7,8 +7,9 @@ Examples::
     llm-agents train --config configs/demo.yaml --output-dir runs/demo --resume
 
 Any setting of ``TrainConfig``, nested ones included, can be given as ``--set KEY=VALUE`` (the value is read as
-YAML: ``--set ppo.learning_rate=1e-4 --set labels=[C,D]``); the common ones also have their own flag. The resolved
-config is saved as ``config.yaml`` in the run folder.
+YAML: ``--set ppo.learning_rate=1e-4 --set labels=[C,D]``); the common ones also have their own flag, the model and
+its labels with the options every command that loads a model shares (``--labels C,D``). The resolved config is
+saved as ``config.yaml`` in the run folder.
 
 ``add_train_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``.
 """
@@ -20,8 +21,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from llm_agents.agent.options import add_model_options, add_set_option, parse_labels
+from llm_agents.runs.config_files import apply_overrides, parse_override, read_yaml
 from llm_agents.training.config import RESET_AT_SWITCH, TRACKERS
-from llm_agents.training.config_io import apply_overrides, config_from_dict, parse_override, read_yaml
+from llm_agents.training.config_io import config_from_dict
 
 DESCRIPTION = (
     "Fine-tune an LLM's LoRA adapter with PPO on an iterated matrix game, against a baseline strategy or a second "
@@ -51,13 +54,23 @@ FLAGS: tuple[tuple[str, str, type, str], ...] = (
     ("--output-dir", "output_dir", str, "run folder [runs/train]"),
     ("--checkpoint-every", "checkpoint_every", int, "episodes between checkpoints; 0 = only at the end [100]"),
     ("--tracker", "tracker", str, f"also log to: {', '.join(TRACKERS)} [none]"),
-    ("--model", "model.name", str, "smollm2-135m-instruct (embedded), a local folder or a hub id"),
-    ("--device", "model.device", str, "auto, cpu, cuda or cuda:N [auto]"),
     ("--lora-r", "model.lora.r", int, "LoRA rank [64, the paper's]"),
     ("--learning-rate", "ppo.learning_rate", float, "Adam learning rate [1.41e-5, the paper's]"),
     ("--ppo-epochs", "ppo.ppo_epochs", int, "PPO epochs per update [4]"),
     ("--temperature", "generation.temperature", float, "sampling temperature [1.0]"),
 )
+
+
+MODEL_OPTIONS = {
+    "model": "model.name",
+    "device": "model.device",
+    "dtype": "model.dtype",
+    "quantization": "model.quantization",
+    "max_new_tokens": "generation.max_new_tokens",
+    "parse_mode": "parse_mode",
+    "labels": "labels",
+}
+"""The model-and-labels options (``agent.options``, shared with play and evaluate) and the settings they set."""
 
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -72,7 +85,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     for flag, setting, kind, help_text in FLAGS:
         metavar = flag.removeprefix("--").replace("-", "_").upper()
         parser.add_argument(flag, dest=setting, type=kind, default=None, metavar=metavar, help=help_text)
-    parser.add_argument("--labels", nargs=2, metavar=("C", "D"), default=None, help="answer labels [action1 action2]")
+    add_model_options(parser, adapter=False, labels_help="the answer labels C,D [action1,action2]")
     parser.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
     parser.add_argument(
         "--overwrite", action="store_true", default=None, help="start over in a folder that holds a run (removes it)"
@@ -82,11 +95,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(command=command_train)
 
 
-def add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    """``--set KEY=VALUE`` (repeatable, into ``args.settings``): a training setting as a dotted key, read as YAML."""
-    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help=help_text)
-
-
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given on the command line, as dotted keys (flags first, then ``--set``, which wins)."""
     overrides: dict[str, Any] = {}
@@ -94,10 +102,14 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, setting)
         if value is not None:
             overrides[setting] = value
-    for name in ("labels", "resume", "overwrite", "progress"):
+    for flag, setting in MODEL_OPTIONS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            overrides[setting] = list(parse_labels(value)) if flag == "labels" else value  # type: ignore[arg-type]
+    for name in ("resume", "overwrite", "progress"):
         value = getattr(args, name)
         if value is not None:
-            overrides[name] = list(value) if name == "labels" else value
+            overrides[name] = value
     for text in args.settings:
         key, value = parse_override(text)
         overrides[key] = value
@@ -136,8 +148,7 @@ def command_train(args: argparse.Namespace) -> None:
 
 
 def _where_to_resume(output_dir: Path) -> str:
-    from llm_agents.training.checkpoints import complete_checkpoints
-    from llm_agents.training.run_folder import RunFolder
+    from llm_agents.runs.folder import RunFolder, complete_checkpoints
 
     folder = RunFolder(output_dir)
     saved = complete_checkpoints(folder)

@@ -23,9 +23,9 @@ from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, 
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.config import PPOConfig
+from llm_agents.runs.folder import check_output_folder
 from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.training.derived import check_episodes, check_groups, derived_ppo, stage_game_of
-from llm_agents.training.run_folder import check_output_folder
 from matrix_games.actions import DEFAULT_LABELS
 from matrix_games.games import Game
 from matrix_games.label_pools import LabelPool, as_labels

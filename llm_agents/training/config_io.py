@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from llm_agents.runs.config_files import apply_overrides, deep_copy, read_yaml
 from llm_agents.training.config import TrainConfig
 
 
@@ -50,7 +51,7 @@ MOVED_SETTINGS: dict[str, str | None] = {
 
 def migrate_settings(data: Mapping[str, Any], *, warn: bool = True) -> dict[str, Any]:
     """``data`` with every ``MOVED_SETTINGS`` key moved to its new place (the new place wins if both are given)."""
-    result = _deep_copy(data)
+    result = deep_copy(data)
     for old, new in MOVED_SETTINGS.items():
         *parents, leaf = old.split(".")
         node = result
@@ -81,53 +82,6 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
     return config_from_dict(apply_overrides(read_yaml(path), overrides or {}))
 
 
-class StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping (last-one-wins would hide a typo)."""
-
-
-def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the setting {key!r} is given twice (also at line {seen[key] + 1})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def parse_yaml(text: str, where: str) -> Any:
-    """``text`` read as YAML; a syntax error or a repeated key raises a ValueError naming ``where`` and the line."""
-    try:
-        return yaml.load(text, Loader=StrictLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None and "\n" in text.strip() else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ValueError(f"{where}{line} is not valid YAML: {problem}.") from None
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML file (an empty file is an empty mapping); every problem names the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Config file {str(path)!r} does not exist.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"Config file {str(path)!r} is not UTF-8 text ({error.reason} at byte {error.start})."
-        ) from None
-    data = parse_yaml(text, f"Config file {str(path)!r}") or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"Config file {str(path)!r} must hold a mapping of settings, got {type(data).__name__}.")
-    return data
-
-
 def save_config(config: TrainConfig, path: str | Path) -> Path:
     """Write the config as YAML (the fields in declaration order), atomically: a crash leaves the old or the new."""
     path = Path(path)
@@ -135,37 +89,6 @@ def save_config(config: TrainConfig, path: str | Path) -> Path:
     partial.write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False), encoding="utf-8")
     partial.replace(path)
     return path
-
-
-def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``data`` with each ``"a.b.c": value`` of ``overrides`` set (intermediate mappings created)."""
-    result = _deep_copy(data)
-    for dotted, value in overrides.items():
-        keys = dotted.split(".")
-        if not all(keys):
-            raise ValueError(f"Invalid setting name {dotted!r}: expected e.g. 'ppo.learning_rate'.")
-        node = result
-        for key in keys[:-1]:
-            child = node.get(key)
-            if child is None:
-                child = node[key] = {}
-            elif not isinstance(child, dict):
-                raise ValueError(f"Cannot set {dotted!r}: {key!r} is a value ({child!r}), not a group of settings.")
-            node = child
-        node[keys[-1]] = value
-    return result
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """``"ppo.learning_rate=1e-4"`` -> ``("ppo.learning_rate", 0.0001)``; the value is read as YAML."""
-    key, separator, raw = text.partition("=")
-    if not separator or not key.strip():
-        raise ValueError(f"Invalid setting {text!r}: expected KEY=VALUE, e.g. ppo.learning_rate=1e-4.")
-    return key.strip(), parse_yaml(raw, f"The value of --set {key.strip()}") if raw.strip() else None
-
-
-def _deep_copy(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _deep_copy(value) if isinstance(value, Mapping) else value for key, value in data.items()}
 
 
 def _plain(value: Any) -> Any:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from llm_agents.runs.folder import RUN_FILES, RUN_FOLDERS, TRACKER_FOLDERS, RunFolder
 from llm_agents.training.checkpoints import ResumePoint, resume_point
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.config_io import config_from_dict, config_to_dict
-from llm_agents.training.run_folder import RUN_FILES, RUN_FOLDERS, TRACKER_FOLDERS, RunFolder
 
 logger = logging.getLogger(__name__)
 

@@ -30,14 +30,14 @@ from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
 from llm_agents.policy_update import NonFiniteError
+from llm_agents.runs.folder import JsonlLog, RunFolder, complete_checkpoints, read_jsonl
 from llm_agents.training.algorithms import ALGORITHMS, Trainer
-from llm_agents.training.checkpoints import complete_checkpoints, write_checkpoint
+from llm_agents.training.checkpoints import write_checkpoint
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.config_io import config_to_dict, save_config
 from llm_agents.training.diagnostics import analysis_due, state_tables
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
 from llm_agents.training.resume import prepare_folder, restore
-from llm_agents.training.run_folder import JsonlLog, RunFolder, read_jsonl
 from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
 from llm_agents.training.trackers import ProgressBar, Tracker, Trackers, make_tracker
 from matrix_games.seeding import spawn_rngs

@@ -11,16 +11,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from matrix_games.metrics import ACTION_BANDS, band_shares_by_episode, rates, smooth
+from matrix_games.metrics import ACTION_BANDS, band_shares_by_episode, default_window, rates, smooth
 from matrix_games.records import RoundLog
 
 SUMMARY_FRACTION = 0.1
 """The share of episodes at each end of the run that the summary compares (first and last 10%)."""
-
-
-def default_window(episodes: int) -> int:
-    """The moving-average window of the action-type plots: about 1/25 of the run, at least 1 episode."""
-    return max(1, round(episodes / 25))
 
 
 def plot_action_types(

@@ -46,7 +46,7 @@ from matrix_games.metrics.regret import (
     summarize,
     utilitarian_regret,
 )
-from matrix_games.metrics.statistics import mean_and_ci95, smooth
+from matrix_games.metrics.statistics import default_window, mean_and_ci95, smooth
 
 __all__ = [
     "ACTION_BANDS",
@@ -66,6 +66,7 @@ __all__ = [
     "answer_kind",
     "band_shares_by_episode",
     "cooperation_rate",
+    "default_window",
     "deontological_regret",
     "mean_and_ci95",
     "mean_deontological_regret",

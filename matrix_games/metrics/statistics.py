@@ -26,6 +26,11 @@ def mean_and_ci95(values: Iterable[float]) -> tuple[float, float]:
     return float(array.mean()), float(1.96 * array.std(ddof=1) / math.sqrt(array.size))
 
 
+def default_window(episodes: int) -> int:
+    """The moving-average window of per-episode plots: about 1/25 of the run, at least 1 episode."""
+    return max(1, round(episodes / 25))
+
+
 def smooth(shares: np.ndarray, window: int) -> np.ndarray:
     """A centred moving average over the rows (episodes) of ``shares``; NaN rows are skipped, rows still sum to 1."""
     if window <= 1:

@@ -404,4 +404,4 @@ def test_shipped_grids_are_valid(path, monkeypatch):
     monkeypatch.chdir(CONFIGS.parent)  # their base configs are named from the repository's root
     grid = load_grid(path)
     assert grid.trials and len({trial.name for trial in grid.trials}) == len(grid.trials)
-    assert all(trial.evaluate_args for trial in grid.trials) and grid.report
+    assert all(trial.evaluation is not None for trial in grid.trials) and grid.report

@@ -1,4 +1,5 @@
-"""A run folder: where each file of a training run lives, its lock, its JSON-lines logs, and its readers.
+"""A run folder: where each file of a training run lives, its manifest, its lock, its JSON-lines logs, and its
+readers. The one owner of the format: training writes it, and evaluation, reporting and the grid read it from here.
 
 Layout::
 
@@ -42,6 +43,9 @@ STATISTICS_FILES = ("ppo.jsonl", "grpo.jsonl")
 RUN_FOLDERS = ("checkpoints", "adapters")
 TRACKER_FOLDERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """What a run writes: its files, its folders, and the folder of its tracker (if any)."""
+
+COMPLETE_MARKER = "COMPLETE"
+"""Written last into a checkpoint folder: a checkpoint without it was interrupted and is ignored."""
 
 MANIFEST_FILE = "manifest.json"
 LOCK_FILE = ".lock"
@@ -258,7 +262,7 @@ class RunFolder:
 
     def read_config(self) -> dict[str, Any]:
         """The run's ``config.yaml`` as plain data (what the user asked for; older runs saved it resolved)."""
-        from llm_agents.training.config_io import read_yaml
+        from llm_agents.runs.config_files import read_yaml
 
         return read_yaml(self.config)
 
@@ -266,6 +270,66 @@ class RunFolder:
         """Every ``RoundLog`` of ``rounds.jsonl``, also from runs written by version 0.1 (whose rows lack the
         payoffs: they are recomputed from the game in ``config``, by default the run's ``config.yaml``)."""
         return codec.read_jsonl(self.rounds, legacy=_legacy_context(config or self.read_config()))
+
+
+def complete_checkpoints(folder: RunFolder) -> list[Path]:
+    """Complete checkpoints, oldest first."""
+    if not folder.checkpoints.is_dir():
+        return []
+    return sorted(p for p in folder.checkpoints.iterdir() if (p / COMPLETE_MARKER).is_file())
+
+
+def find_adapter(path: str | Path) -> Path:
+    """The adapter folder ``path`` names: itself if it holds ``adapter_config.json``, else the latest one inside.
+
+    In a training run folder, "latest" is the final adapter (``adapters/player_0``, or a folder called ``final``) if
+    there is one, else the checkpoint with the highest number in its path (``checkpoints/episode_00500``), and the
+    learner ``player_0`` before ``player_1``.
+    """
+    path = Path(path)
+    if (path / "adapter_config.json").is_file():
+        return path
+    if not path.is_dir():
+        raise FileNotFoundError(f"Adapter folder {path} does not exist; give a LoRA adapter folder or a run folder.")
+    found = [config.parent for config in path.rglob("adapter_config.json")]
+    if not found:
+        raise FileNotFoundError(
+            f"No LoRA adapter (adapter_config.json) in {path}; give a folder written by save_adapter, or a training "
+            "run folder with a saved checkpoint."
+        )
+
+    def rank(folder: Path) -> tuple:
+        parts = folder.relative_to(path).parts
+        numbers = [int(n) for n in re.findall(r"\d+", "/".join(p for p in parts if not p.startswith("player_")))]
+        final = "final" in parts or parts[:1] == ("adapters",)
+        return (final, max(numbers, default=-1), "player_1" not in parts, str(folder))
+
+    return max(found, key=rank)
+
+
+def run_folder_of(adapter: Path) -> Path | None:
+    """The training run folder an adapter lies in (the nearest parent with a ``config.yaml``), if any."""
+    for folder in (adapter, *adapter.parents):
+        if (folder / "config.yaml").is_file():
+            return folder
+    return None
+
+
+def adapter_and_run(path: str | Path) -> tuple[Path, dict[str, Any] | None]:
+    """The adapter ``path`` names (``find_adapter``) and the config of the training run it lies in, if any."""
+    adapter = find_adapter(path)
+    run_folder = run_folder_of(adapter)
+    return adapter, (RunFolder(run_folder).read_config() if run_folder is not None else None)
+
+
+def run_labels(run_config: dict[str, Any] | None) -> tuple[str, str] | None:
+    """The (C, D) labels a run trained with (a label pool's first pair), or None without a run."""
+    if not run_config or "labels" not in run_config:
+        return None
+    from matrix_games.label_pools import as_labels
+
+    labels = as_labels(run_config["labels"])
+    return labels.members[0] if hasattr(labels, "members") else labels  # type: ignore[return-value]
 
 
 def _legacy_context(config: dict[str, Any]) -> codec.Legacy:
