@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 
 from llm_agents.agent.models import dtype_choice
-from llm_agents.training import load_config, train
 from llm_agents.runs.config_files import parse_override
+from llm_agents.training import load_config, train
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = (

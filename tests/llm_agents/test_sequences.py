@@ -10,7 +10,6 @@ import io
 
 import pytest
 import torch
-from llm_agents.sequences.reference import ReferenceMemo
 
 from llm_agents.agent.config import GenerationConfig
 from llm_agents.agent.generation import sample_completions
@@ -18,6 +17,7 @@ from llm_agents.ppo import PPOConfig, PPOTrainer
 from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.sequences.forward import pack, pack_tree
 from llm_agents.sequences.prefix_tree import PrefixTree
+from llm_agents.sequences.reference import ReferenceMemo
 
 
 def shared_batch(seed: int = 0):
