@@ -38,6 +38,10 @@ DEFAULT_LABELS: tuple[str, str] = ("action1", "action2")
 TEST_LABELS: tuple[str, str] = ("action3", "action4")
 """The paper's test-time labels."""
 
+NO_MOVE = 3
+"""The number coding "no move" (no previous round) where moves are numbers: numeric observations and infos, the
+vectorised engine's arrays. Python code elsewhere says None."""
+
 MOVE_NAMES: Mapping[int, str] = MappingProxyType({C: "C", D: "D", ILLEGAL: "illegal"})
 """The name of each move in logs, tables and plots."""
 

@@ -9,22 +9,25 @@ Two forms, because two kinds of client read them:
 - **rich** (``reset_info``, ``round_info``), the Gymnasium single-agent view's infos: ``None`` for "no move yet" and
   the whole ``RoundOutcome`` under ``"outcome"``, which the moral rewards, the LLM agents and our examples read.
 
-The PettingZoo env keeps the last round's ``RoundOutcome`` of every player in ``env.last_outcomes`` instead.
+The PettingZoo env's numbers hold the whole round: ``round_outcomes`` rebuilds every player's ``RoundOutcome`` from a
+step's infos with the pure ``rounds.play_round`` the env scored it with, so a wrapper (``MoralRewardParallel``) or a
+training loop takes the round from what ``step`` returned, not from the env's state. (The env also keeps it, as
+``env.last_outcomes``, for a reader at the console.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from matrix_games.rounds import RoundOutcome, majority_move
-
-NONE_CODE = 3
-"""The code of "no move" in numeric infos (as ``observations.NO_PREVIOUS_ACTION``)."""
+from matrix_games.actions import NO_MOVE
+from matrix_games.games import Game
+from matrix_games.records import player_name
+from matrix_games.rounds import RoundOutcome, majority_move, play_round
 
 
 def _code(move: int | None) -> int:
-    return NONE_CODE if move is None else int(move)
+    return NO_MOVE if move is None else int(move)
 
 
 def _opponent_state(state: Sequence[int | None], player: int) -> int | None:
@@ -76,12 +79,12 @@ def numeric_infos(
     """
     if outcomes is None:
         previous, rewards = tuple(state), (0.0,) * len(state)
-        actions = chosen = (NONE_CODE,) * len(state)
+        actions = chosen = (NO_MOVE,) * len(state)
     else:
         first = outcomes[0]
         previous, rewards, actions = first.previous_actions, first.game_rewards, first.actions
         chosen = actions if intended is None else intended
-    codes = tuple(NONE_CODE if move is None else move for move in previous)
+    codes = tuple(NO_MOVE if move is None else move for move in previous)
     if len(codes) == 2:  # the common case, written out: it runs every step of every 2x2 game
         return [
             {
@@ -113,3 +116,23 @@ def numeric_infos(
             }
         )
     return infos
+
+
+def round_outcomes(
+    infos: Mapping[str, Mapping[str, Any]], game: Game, *, illegal_reward: float
+) -> tuple[RoundOutcome, ...]:
+    """Every player's ``RoundOutcome`` of the round a step's numeric ``infos`` (by agent name) describe.
+
+    ``game`` and ``illegal_reward`` are the env's (``env.settings``); the moves played (after noise) and the state
+    before the round are in the infos, so scoring them again gives the env's outcomes exactly.
+
+    Example:
+        >>> from matrix_games.games import get_game
+        >>> infos = dict(zip(["player_0", "player_1"], numeric_infos((None, None), 0)))
+        >>> infos["player_0"]["action"], infos["player_1"]["action"] = 1, 0
+        >>> round_outcomes(infos, get_game("prisoners_dilemma"), illegal_reward=-6.0)[0].game_rewards
+        (4.0, 0.0)
+    """
+    previous = tuple(None if code == NO_MOVE else code for code in infos[player_name(0)]["previous_actions"])
+    actions = [infos[player_name(p)]["action"] for p in range(len(previous))]
+    return play_round(game, actions, previous, illegal_reward=illegal_reward)

@@ -23,12 +23,10 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium import spaces
 
+from matrix_games.actions import NO_MOVE
 from matrix_games.games import MatrixGame
 from matrix_games.settings import GameSettings
 from matrix_games.text import TEXT_CHARSET, label_orders, render_prompt, render_prompt_in_order
-
-NO_PREVIOUS_ACTION = 3
-"""Numeric code for "no previous round" (C=0, D=1, illegal=2)."""
 
 
 def text_max_length(labels: tuple[str, str], num_players: int = 2) -> int:
@@ -63,7 +61,7 @@ def numeric_observation(player: int, last_actions: Sequence[int]) -> np.ndarray:
     own = last_actions[player]
     if len(last_actions) == 2:
         return _PAIRS[own * 4 + last_actions[1 - player]].copy()  # a copy: callers may write to it
-    if own == NO_PREVIOUS_ACTION:
+    if own == NO_MOVE:
         return np.array([own, len(last_actions)], dtype=np.int64)
     others = sum(code == 0 for i, code in enumerate(last_actions) if i != player)
     return np.array([own, others], dtype=np.int64)

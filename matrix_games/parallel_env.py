@@ -26,6 +26,7 @@ state, two prompt shuffles per player, noise and ending. The same seed gives the
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import gymnasium
@@ -33,11 +34,10 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
-from matrix_games.actions import ILLEGAL, validate_action
+from matrix_games.actions import ILLEGAL, NO_MOVE, validate_action
 from matrix_games.games import Game
 from matrix_games.infos import numeric_infos
 from matrix_games.observations import (
-    NO_PREVIOUS_ACTION,
     numeric_observation,
     observation_space,
     one_hot_observation,
@@ -93,7 +93,7 @@ class IteratedMatrixGameEnv(ParallelEnv):
         self.np_random, _ = seeding.np_random(None)
         self.round = 0
         self.previous_actions: tuple[int | None, ...] = (None,) * self.num_players
-        self._last_actions: tuple[int, ...] = (NO_PREVIOUS_ACTION,) * self.num_players
+        self._last_actions: tuple[int, ...] = (NO_MOVE,) * self.num_players
         self.last_outcomes: tuple[RoundOutcome, ...] | None = None
         self.last_intended: tuple[int, ...] | None = None
         self._streams = stream_names(self.num_players)
@@ -101,11 +101,17 @@ class IteratedMatrixGameEnv(ParallelEnv):
         self._observation_space = observation_space(self.settings)
         self._action_space = spaces.Discrete(3 if self.settings.allow_illegal else 2)
 
-    def __getattr__(self, name: str) -> Any:
-        # The settings read as attributes (env.game, env.noise, ...); anything else is a normal AttributeError.
-        if name != "settings" and name in GameSettings.field_names() and "settings" in self.__dict__:
-            return getattr(self.settings, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    # The settings read as attributes (``env.noise`` is ``env.settings.noise``).
+    game = property(attrgetter("settings.game"))
+    num_rounds = property(attrgetter("settings.num_rounds"))
+    initial_state = property(attrgetter("settings.initial_state"))
+    observation_type = property(attrgetter("settings.observation_type"))
+    action_labels = property(attrgetter("settings.action_labels"))
+    prompt = property(attrgetter("settings.prompt"))
+    noise = property(attrgetter("settings.noise"))
+    continuation_probability = property(attrgetter("settings.continuation_probability"))
+    allow_illegal = property(attrgetter("settings.allow_illegal"))
+    illegal_reward = property(attrgetter("settings.illegal_reward"))
 
     @property
     def num_players(self) -> int:
@@ -135,7 +141,7 @@ class IteratedMatrixGameEnv(ParallelEnv):
             self._last_actions = self.previous_actions  # type: ignore[assignment]
         else:
             self.previous_actions = (None,) * self.num_players
-            self._last_actions = (NO_PREVIOUS_ACTION,) * self.num_players
+            self._last_actions = (NO_MOVE,) * self.num_players
         infos = dict(zip(self.possible_agents, numeric_infos(self.previous_actions, 0), strict=True))
         return self._observations(), infos
 
@@ -233,7 +239,7 @@ class IteratedMatrixGameEnv(ParallelEnv):
         return ended, at_cap and not ended
 
     def _label(self, action: int | None) -> str:
-        if action is None or action == NO_PREVIOUS_ACTION:
+        if action is None or action == NO_MOVE:
             return "none"
         return "no legal answer" if action == ILLEGAL else self.settings.action_labels[action]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
 
 from matrix_games.actions import DEFAULT_LABELS
 from matrix_games.rounds import RoundOutcome
@@ -77,9 +77,21 @@ class RoundLog:
     def legal(self) -> bool:
         return not self.outcome.is_illegal
 
-    def __getattr__(self, name: str) -> Any:
-        # Delegate the outcome's fields (action, opponent_previous_action, payoff, ...); guard against recursion
-        # while the instance is being built or unpickled.
-        if name == "outcome" or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.outcome, name)
+    # The outcome's fields and views read as the log's own (``log.action`` is ``log.outcome.action``).
+    actions = property(attrgetter("outcome.actions"))
+    previous_actions = property(attrgetter("outcome.previous_actions"))
+    game_rewards = property(attrgetter("outcome.game_rewards"))
+    payoffs = property(attrgetter("outcome.payoffs"))
+    num_players = property(attrgetter("outcome.num_players"))
+    action = property(attrgetter("outcome.action"))
+    previous_action = property(attrgetter("outcome.previous_action"))
+    game_reward = property(attrgetter("outcome.game_reward"))
+    payoff = property(attrgetter("outcome.payoff"))
+    joint_payoff = property(attrgetter("outcome.joint_payoff"))
+    others = property(attrgetter("outcome.others"))
+    opponent_action = property(attrgetter("outcome.opponent_action"))
+    opponent_previous_action = property(attrgetter("outcome.opponent_previous_action"))
+    opponent_game_reward = property(attrgetter("outcome.opponent_game_reward"))
+    opponent_payoff = property(attrgetter("outcome.opponent_payoff"))
+    is_illegal = property(attrgetter("outcome.is_illegal"))
+    state_after = property(attrgetter("outcome.state_after"))

@@ -1,8 +1,8 @@
 """Moral reward wrappers: replace the game payoff by a reward from ``matrix_games.rewards``, fixed or switched by
 episode.
 
-The Gymnasium view publishes the learner's ``RoundOutcome`` in ``info["outcome"]``, the PettingZoo env every
-player's in ``env.last_outcomes`` (its infos hold numbers only, ``infos.py``); a wrapper reads it, computes the
+The Gymnasium view publishes the learner's ``RoundOutcome`` in ``info["outcome"]``; the PettingZoo env's infos hold
+numbers only, from which ``infos.round_outcomes`` rebuilds every player's. A wrapper takes the outcome, computes the
 reward, and returns it in place of the game payoff. The game payoff stays in ``info["game_reward"]`` and the new
 reward is also written to ``info["moral_reward"]`` (with ``info["reward_name"]``), so logs see both.
 
@@ -22,6 +22,8 @@ from typing import Any
 import gymnasium
 from pettingzoo.utils import BaseParallelWrapper
 
+from matrix_games.infos import round_outcomes
+from matrix_games.records import player_name
 from matrix_games.rewards import (
     DEFAULT_ILLEGAL_REWARD,
     RewardFn,
@@ -143,7 +145,7 @@ class MoralReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
 
 class MoralRewardParallel(BaseParallelWrapper):
-    """PettingZoo parallel: each player's reward becomes ``reward`` of its ``RoundOutcome`` (``env.last_outcomes``).
+    """PettingZoo parallel: each player's reward becomes ``reward`` of its ``RoundOutcome`` (``infos.round_outcomes``).
 
     Its infos stay numbers with the same keys at reset and step (``moral_reward`` added to both, 0.0 at reset); the
     reward's name is ``wrapper.rewards.name``.
@@ -161,6 +163,7 @@ class MoralRewardParallel(BaseParallelWrapper):
         deontological_penalty: float | None = None,
     ) -> None:
         super().__init__(env)
+        self._settings = env.unwrapped.settings  # the game that scores the rounds whose infos step returns
         parameters = with_old_penalty(reward_parameters, deontological_penalty, "MoralRewardParallel")
         self.rewards = EpisodeRewards(
             reward, illegal_reward=_env_illegal_reward(env, illegal_reward), reward_parameters=parameters
@@ -173,9 +176,9 @@ class MoralRewardParallel(BaseParallelWrapper):
 
     def step(self, actions):
         observations, rewards, terminations, truncations, infos = self.env.step(actions)
-        outcomes = self.env.unwrapped.last_outcomes
-        agents = self.env.unwrapped.possible_agents
-        for player, agent in enumerate(agents):
+        game, illegal = self._settings.stage_game, self._settings.illegal_reward
+        for outcome in round_outcomes(infos, game, illegal_reward=illegal):
+            agent = player_name(outcome.player)
             if agent in rewards:
-                rewards[agent] = self.rewards.of_outcome(outcomes[player], infos[agent], name=False)
+                rewards[agent] = self.rewards.of_outcome(outcome, infos[agent], name=False)
         return observations, rewards, terminations, truncations, infos

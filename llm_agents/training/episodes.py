@@ -22,6 +22,7 @@ import torch
 
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord
 from llm_agents.training.config import TrainConfig
+from matrix_games.infos import round_outcomes
 from matrix_games.label_pools import LabelPool
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 from matrix_games.records import RoundLog, player_index
@@ -122,8 +123,8 @@ class GameTable:
         """Play one round of game ``game``; return the next observations and each learner's ``RoundOutcome``."""
         env = self.envs[game]
         if self.against_llm:
-            observations, *_ = env.step(dict(actions))
-            outcomes = env.unwrapped.last_outcomes
+            observations, _, _, _, infos = env.step(dict(actions))
+            outcomes = round_outcomes(infos, self.settings.stage_game, illegal_reward=self.settings.illegal_reward)
             return observations, {player: outcomes[player_index(player)] for player in self.players}
         observation, _, _, _, info = env.step(actions["player_0"])
         return {"player_0": observation}, {"player_0": info["outcome"]}

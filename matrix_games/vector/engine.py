@@ -16,14 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL
+from matrix_games.actions import ILLEGAL, NO_MOVE
 from matrix_games.games import Game, MatrixGame
 from matrix_games.public_goods import PublicGoodsGame
 from matrix_games.settings import GameSettings
 from matrix_games.vector import counter_rng
-
-NONE = 3
-"""The code of "no move yet"."""
 
 INITIAL_STREAM, NOISE_STREAM, ENDING_STREAM, STRATEGY_STREAM = 0, 1, 2, 3
 """Stream numbers of the per-game generator (strategies use ``STRATEGY_STREAM + player``)."""
@@ -82,7 +79,7 @@ class VectorGame:
         self.num_games, self.num_players = int(num_games), settings.num_players
         self._payoffs = payoff_function(settings.stage_game)
         shape = (self.num_games, self.num_players)
-        self.state = np.full(shape, NONE, dtype=np.int8)
+        self.state = np.full(shape, NO_MOVE, dtype=np.int8)
         self.last = self.state.copy()
         self.rounds = np.zeros(self.num_games, dtype=np.int64)
         self.counters = np.zeros(self.num_games, dtype=np.uint64)
@@ -105,7 +102,7 @@ class VectorGame:
             drawn = counter_rng.bits(self.keys, self.counters, INITIAL_STREAM, self.num_players)
             self.state[games] = drawn if isinstance(games, slice) else drawn[games]
         else:
-            self.state[games] = NONE
+            self.state[games] = NO_MOVE
         self.last[games] = self.state[games]
         self.counters[games] += np.uint64(1)
 
@@ -122,8 +119,8 @@ class VectorGame:
             illegal = played == ILLEGAL
             any_illegal = bool(illegal.any())
             effective = np.where(illegal, previous, played)
-            unscored = (effective == NONE).any(axis=1)
-            payoffs = self._payoffs(np.where(effective == NONE, 0, effective))
+            unscored = (effective == NO_MOVE).any(axis=1)
+            payoffs = self._payoffs(np.where(effective == NO_MOVE, 0, effective))
             payoffs[unscored] = 0.0
             game_rewards = np.where(illegal, settings.illegal_reward, payoffs)
             self.state = effective.astype(np.int8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrix_games.vector.engine import NONE
+from matrix_games.actions import NO_MOVE
 
 VECTOR_OBSERVATION_TYPES = ("numeric", "one_hot")
 
@@ -33,7 +33,7 @@ def numeric_observations(last: np.ndarray, player: int) -> np.ndarray:
     own = last[:, player]
     out[:, 0] = own
     others = (np.delete(last, player, axis=1) == 0).sum(axis=1)
-    out[:, 1] = np.where(own == NONE, num_players, others)
+    out[:, 1] = np.where(own == NO_MOVE, num_players, others)
     return out
 
 

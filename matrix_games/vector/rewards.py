@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL
+from matrix_games.actions import ILLEGAL, NO_MOVE
 from matrix_games.rewards.registry import BUILTIN, RewardParameters, parse_reward, registered_reward
 from matrix_games.rounds import RoundOutcome
-from matrix_games.vector.engine import NONE, VectorRound
+from matrix_games.vector.engine import VectorRound
 from matrix_games.vector.strategies import opponent_view
 
 VectorRewardFn = Callable[[VectorRound], np.ndarray]
@@ -75,7 +75,7 @@ def _per_outcome(fn: Callable[[RoundOutcome], float]) -> Callable[[VectorRound, 
     def rewards(played: VectorRound, parameters: RewardParameters) -> np.ndarray:
         out = np.empty(played.actions.shape, dtype=np.float64)
         for b in range(out.shape[0]):
-            previous = tuple(None if m == NONE else int(m) for m in played.previous[b])
+            previous = tuple(None if m == NO_MOVE else int(m) for m in played.previous[b])
             actions = tuple(int(m) for m in played.actions[b])
             rewards_b, payoffs_b = tuple(played.game_rewards[b].tolist()), tuple(played.payoffs[b].tolist())
             for i in range(out.shape[1]):

@@ -22,10 +22,11 @@ import warnings
 
 import numpy as np
 
+from matrix_games.actions import NO_MOVE
 from matrix_games.rounds import History
 from matrix_games.strategies import STRATEGIES, Strategy, make_strategy
 from matrix_games.strategies.base import memory_one_form
-from matrix_games.vector.engine import NONE, STRATEGY_STREAM, VectorGame, VectorRound
+from matrix_games.vector.engine import STRATEGY_STREAM, VectorGame, VectorRound
 
 _C, _D = 0, 1
 
@@ -38,8 +39,8 @@ def opponent_view(state: np.ndarray, player: int, *, missing: str = "any") -> np
         return state[:, 1 - player]
     others = np.delete(state, player, axis=1)
     majority = np.where(2 * (others == _C).sum(axis=1) > others.shape[1], _C, _D).astype(np.int8)
-    unknown = (state if missing == "any" else others) == NONE
-    return np.where(unknown.any(axis=1), NONE, majority).astype(np.int8)
+    unknown = (state if missing == "any" else others) == NO_MOVE
+    return np.where(unknown.any(axis=1), NO_MOVE, majority).astype(np.int8)
 
 
 class VectorStrategy:
@@ -106,11 +107,11 @@ class ShortMemory(VectorStrategy):
     def start(self, game: VectorGame, mask: np.ndarray | None) -> None:
         if self.last is None:
             shape = game.num_games
-            self.before_last, self.last = np.full(shape, NONE, np.int8), np.full(shape, NONE, np.int8)
+            self.before_last, self.last = np.full(shape, NO_MOVE, np.int8), np.full(shape, NO_MOVE, np.int8)
             self.defected = np.zeros(shape, dtype=bool)
         games = slice(None) if mask is None else mask
-        self.before_last[games] = NONE
-        self.last[games] = NONE
+        self.before_last[games] = NO_MOVE
+        self.last[games] = NO_MOVE
         self.defected[games] = False
         self._remember(game, games)
 
@@ -119,7 +120,7 @@ class ShortMemory(VectorStrategy):
 
     def _remember(self, game: VectorGame, games) -> None:
         state = game.state[games]
-        seen = ~(state == NONE).any(axis=1)  # a round some player has no move in is not history (as History)
+        seen = ~(state == NO_MOVE).any(axis=1)  # a round some player has no move in is not history (as History)
         opponent = opponent_view(state, self.player)
         others_defected = (np.delete(state, self.player, axis=1) == _D).any(axis=1)
         rule_defected = others_defected if self.name == "group_grim_trigger" else opponent == _D
@@ -137,7 +138,7 @@ class ShortMemory(VectorStrategy):
         state = game.state  # conditional_cooperator: at least k of the others contributed last round
         others = np.delete(state, self.player, axis=1)
         needed = others.shape[1] // 2 + 1 if self.k is None else self.k
-        first = (state == NONE).any(axis=1)
+        first = (state == NO_MOVE).any(axis=1)
         return np.where(first | ((others == _C).sum(axis=1) >= needed), _C, _D).astype(np.int8)
 
 
@@ -163,7 +164,7 @@ class PerGameStrategy(VectorStrategy):
             seed = np.random.SeedSequence([int(game.keys[i]), int(game.counters[i]), self.player])
             self.rngs[i] = np.random.default_rng(seed)
             state = game.state[i]
-            rounds = [] if (state == NONE).any() else [tuple(int(m) for m in state)]
+            rounds = [] if (state == NO_MOVE).any() else [tuple(int(m) for m in state)]
             self.histories[i] = History.of_player(self.player, rounds)
 
     def act(self, game: VectorGame) -> np.ndarray:
@@ -172,7 +173,7 @@ class PerGameStrategy(VectorStrategy):
 
     def observe(self, game: VectorGame, played: VectorRound) -> None:
         for i, state in enumerate(game.state.tolist()):
-            if NONE not in state:
+            if NO_MOVE not in state:
                 others = tuple(m for j, m in enumerate(state) if j != self.player)
                 self.histories[i] = self.histories[i].append_round(state[self.player], others)
 

@@ -12,6 +12,7 @@ from llm_agents.agent.adapters import add_adapter, attach_lora
 from llm_agents.agent.config import GenerationConfig, LoRAConfig
 from llm_agents.agent.generation import completion_logprobs
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord, observation_texts
+from matrix_games import get_game
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 
 SMALL = LoRAConfig(r=4, alpha=8, dropout=0.0)
@@ -44,11 +45,22 @@ def test_plays_a_parallel_episode_and_records_every_answer(tiny_llama, tiny_toke
 def test_gymnasium_view_with_the_registered_id(tiny_llama, tiny_tokenizer):
     env = gymnasium.make("matrix_games/IPD-v0", opponent="tit_for_tat", num_rounds=2, allow_illegal=True)
     agent = LLMAgent(tiny_llama, tiny_tokenizer, seed=1)
-    observation, _ = env.reset(seed=0)
-    (action,) = agent.act([observation])
-    _, reward, *_ = env.step(action)
-    if action == 2:
-        assert reward == -6.0  # the illegal reward
+    payoffs = get_game("prisoners_dilemma").payoffs
+    seen = set()
+    for seed in range(50):  # until both a legal and an illegal answer have been scored (seeded: the same every run)
+        if seen == {True, False}:
+            break
+        observation, _ = env.reset(seed=seed)
+        for _ in range(2):
+            (action,) = agent.act([observation])
+            observation, reward, _, _, info = env.step(action)
+            outcome = info["outcome"]
+            assert outcome.action == action and outcome.player == 0
+            # the illegal reward, or the payoff of the moves played (an illegal answer keeps its last legal move)
+            expected = -6.0 if action == 2 else payoffs[action][outcome.opponent_action][0]
+            assert reward == expected == info["game_reward"]
+            seen.add(action == 2)
+    assert seen == {True, False}, "the seeds should give both a legal and an illegal answer"
 
 
 def test_the_same_seed_gives_the_same_answers(tiny_llama, tiny_tokenizer):

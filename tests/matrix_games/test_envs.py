@@ -370,3 +370,58 @@ def test_last_outcomes_are_round_outcomes_and_infos_hold_numbers_only():
             assert isinstance(value, (int, float)) or all(isinstance(v, int) for v in value)
     assert reset_infos["player_0"]["previous_actions"] == (3, 3) and infos["player_0"]["previous_actions"] == (3, 3)
     assert env.reset(seed=0)[1] == reset_infos
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"noise": 0.3, "allow_illegal": True},
+        {"game": "stag_hunt", "allow_illegal": True, "initial_state": "none", "illegal_reward": -2.5},
+        {"game": "public_goods", "num_players": 4, "allow_illegal": True, "noise": 0.2},
+    ],
+)
+def test_round_outcomes_rebuild_each_step_from_its_infos(kwargs):
+    # The numeric infos a step returns hold the whole round: rebuilt, they equal the env's own outcomes.
+    from matrix_games.infos import round_outcomes
+
+    kwargs = dict(kwargs)
+    game = kwargs.pop("game", "prisoners_dilemma")
+    if game == "public_goods":
+        from matrix_games.public_goods import PublicGoodsGame
+
+        game = PublicGoodsGame(num_players=kwargs.pop("num_players"))
+    env = IteratedMatrixGameEnv(game, observation_type="numeric", num_rounds=4, **kwargs)
+    rng = np.random.default_rng(0)
+    steps = 0
+    for seed in range(6):
+        env.reset(seed=seed)
+        while env.agents:
+            infos = env.step({agent: int(rng.integers(3)) for agent in env.agents})[4]
+            settings = env.settings
+            rebuilt = round_outcomes(infos, settings.stage_game, illegal_reward=settings.illegal_reward)
+            assert rebuilt == env.last_outcomes
+            steps += 1
+    assert steps == 24
+
+
+def test_settings_read_as_attributes_of_the_env():
+    env = IteratedMatrixGameEnv("stag_hunt", noise=0.25, num_rounds=7, action_labels=("X", "Y"))
+    for name in matrix_games.GameSettings.field_names():
+        assert getattr(env, name) == getattr(env.settings, name), name
+    assert (env.game.name, env.noise, env.num_rounds, env.action_labels) == ("stag_hunt", 0.25, 7, ("X", "Y"))
+    with pytest.raises(AttributeError, match="no_such_setting"):
+        env.no_such_setting  # noqa: B018
+
+
+def test_a_round_log_reads_like_its_outcome():
+    from matrix_games.records import RoundLog
+    from matrix_games.rounds import RoundOutcome, play_round
+
+    game = matrix_games.get_game("prisoners_dilemma")
+    outcome = play_round(game, (2, 1), (0, None), illegal_reward=-6.0)[0]
+    log = RoundLog(outcome, episode=3)
+    views = [name for name, value in vars(RoundOutcome).items() if isinstance(value, property)]
+    fields = [field.name for field in dataclasses.fields(RoundOutcome)]
+    for name in {*views, *fields} - {"player"}:  # a log's player is its agent name
+        assert getattr(log, name) == getattr(outcome, name), name
+    assert log.player == "player_0" and not log.legal and log.action == 2 and log.game_reward == -6.0

@@ -99,7 +99,10 @@ def test_actions_must_be_integers(action):
 def test_integer_kinds_are_accepted():
     env = IteratedMatrixGameEnv()
     env.reset(seed=0)
-    env.step({"player_0": np.int64(1), "player_1": np.array([0])})
+    _, rewards, _, _, infos = env.step({"player_0": np.int64(1), "player_1": np.array([0])})
+    assert rewards == {"player_0": 4.0, "player_1": 0.0}  # D against C in the paper's IPD
+    assert infos["player_0"]["action"] == 1 and type(infos["player_0"]["action"]) is int
+    assert infos["player_1"]["action"] == 0 and type(infos["player_1"]["action"]) is int
 
 
 def test_an_invalid_aec_action_is_blamed_on_the_agent_that_sent_it():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import matrix_games  # noqa: F401 - registers the ids
+from matrix_games.actions import NO_MOVE
 from matrix_games.parallel_env import IteratedMatrixGameEnv
 from matrix_games.registration import ENV_IDS
 from matrix_games.rewards import REWARD_NAMES, make_reward_fn
@@ -14,7 +15,6 @@ from matrix_games.rewards.registry import RewardParameters
 from matrix_games.rounds import RoundOutcome
 from matrix_games.strategies import Strategy
 from matrix_games.vector import BatchedParallelEnv, MatrixGameVectorEnv, VectorRound, vector_reward_fn
-from matrix_games.vector.engine import NONE
 
 DETERMINISTIC = [
     "tit_for_tat",
@@ -162,7 +162,7 @@ def test_every_reward_on_a_batch_equals_the_scalar_reward(name, num_players):
     got = vector_reward_fn(name, illegal_reward=-6.0, parameters=parameters)(played)
     scalar = make_reward_fn(name, illegal_reward=-6.0, parameters=parameters)
     for b in range(played.actions.shape[0]):
-        previous = tuple(None if m == NONE else int(m) for m in played.previous[b])
+        previous = tuple(None if m == NO_MOVE else int(m) for m in played.previous[b])
         outcome = RoundOutcome(
             0,
             tuple(int(m) for m in played.actions[b]),
