@@ -27,7 +27,7 @@ import gymnasium
 import numpy as np
 
 import matrix_games  # noqa: F401 - registers the ids
-from matrix_games.parallel_env import IteratedMatrixGameEnv
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
 
 
 def parallel_episode(env) -> Callable[[np.random.Generator], int]:

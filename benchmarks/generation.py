@@ -25,7 +25,7 @@ from llm_agents.agent.config import ModelConfig
 from llm_agents.agent.generation import sample_completions
 from llm_agents.agent.models import load_model
 from llm_agents.agent.parsing import parse_action
-from matrix_games.games import PRISONERS_DILEMMA
+from matrix_games.core.games import PRISONERS_DILEMMA
 from matrix_games.text import render_prompt
 
 

@@ -31,7 +31,7 @@ from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
 from ray.tune.registry import register_env
 
 import matrix_games  # noqa: F401  (registers the environment ids)
-from matrix_games.wrappers import MoralRewardParallel
+from matrix_games.envs.wrappers import MoralRewardParallel
 
 ENV_NAME = "matrix_games_ipd"
 PLAYERS = ("player_0", "player_1")

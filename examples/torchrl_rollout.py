@@ -21,7 +21,7 @@ from torchrl.envs.libs.pettingzoo import PettingZooWrapper
 from torchrl.envs.utils import check_env_specs
 
 import matrix_games  # noqa: F401 - registers the environment ids
-from matrix_games.wrappers import MoralRewardParallel
+from matrix_games.envs.wrappers import MoralRewardParallel
 
 
 def parallel_env(reward: str, observation_type: str = "numeric") -> PettingZooWrapper:

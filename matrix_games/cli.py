@@ -16,20 +16,20 @@ import os
 import sys
 from collections.abc import Sequence
 
-from matrix_games.actions import MOVE_NAMES
-from matrix_games.games import GAMES, PUBLIC_GOODS, MatrixGame, get_game
-from matrix_games.matches import check_initial_state, iter_match
+from matrix_games.core.actions import MOVE_NAMES
+from matrix_games.core.games import GAMES, PUBLIC_GOODS, MatrixGame, get_game
+from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.envs.settings import INITIAL_STATES
 from matrix_games.metrics import deontological_regret, utilitarian_regret
-from matrix_games.public_goods import PublicGoodsGame
+from matrix_games.play.matches import check_initial_state, iter_match
+from matrix_games.play.tournament import round_robin
 from matrix_games.rewards import (
     DEFAULT_DEONTOLOGICAL_PENALTY,
     DEFAULT_ILLEGAL_REWARD,
     REWARD_NAMES,
     make_reward_fn,
 )
-from matrix_games.settings import INITIAL_STATES
 from matrix_games.strategies import STRATEGIES
-from matrix_games.tournament import round_robin
 
 MOVES = MOVE_NAMES
 
@@ -47,7 +47,7 @@ def format_payoff_table(game: MatrixGame) -> str:
 
 
 def command_list(args: argparse.Namespace) -> None:
-    from matrix_games.registration import ENV_IDS
+    from matrix_games.envs.registration import ENV_IDS
 
     print("Games (row = player_0's action, cells = player_0, player_1 payoffs):")
     for name, game in GAMES.items():

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from llm_agents.runs.folder import RunFolder, read_jsonl
-from matrix_games.actions import ILLEGAL, C
+from matrix_games.core.actions import ILLEGAL, C
 
 
 def per_update(run: Path) -> dict[str, np.ndarray]:

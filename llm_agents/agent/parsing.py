@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, get_args
 
-from matrix_games.actions import validate_labels
+from matrix_games.core.actions import validate_labels
 
 ParseMode = Literal["strict", "lenient"]
 PARSE_MODES: tuple[str, ...] = get_args(ParseMode)

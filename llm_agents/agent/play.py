@@ -17,9 +17,9 @@ from llm_agents.agent.config import EMBEDDED_MODEL, GenerationConfig, ModelConfi
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.parsing import ParseMode
 from llm_agents.runs.folder import adapter_and_run, run_labels
-from matrix_games.actions import DEFAULT_LABELS, move_name
+from matrix_games.core.actions import DEFAULT_LABELS, move_name
+from matrix_games.envs.registration import NAMESPACE, env_id
 from matrix_games.metrics import rates, summarize
-from matrix_games.registration import NAMESPACE, env_id
 from matrix_games.rewards import make_reward_fn
 
 

@@ -6,7 +6,7 @@ goods game). The environment shows each state in a few variants: the two label o
 order with probability 1/2, ``observations.text_variants``) and, with a label pool, the pair each game draws. A
 ``PolicyTable`` lists every (state, variant, label pair) prompt with its exact token ids, its probability within its
 state and its exact answer distribution (``exact.exact_answers``), and averages them into the state's distribution.
-As a ``matrix_games.markov.TablePlayer`` it plays Markov chains (the test protocol's expected results); as a
+As a ``matrix_games.play.markov.TablePlayer`` it plays Markov chains (the test protocol's expected results); as a
 ``matrix_games.strategies.TabledStrategy`` it enters tournaments and Axelrod's library.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 from llm_agents.agent.chat import encode_prompts
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.analysis.exact import answer_length, exact_answers
-from matrix_games.markov import TablePlayer, representative_states
-from matrix_games.observations import text_variants
-from matrix_games.settings import GameSettings
+from matrix_games.envs.observations import text_variants
+from matrix_games.envs.settings import GameSettings
+from matrix_games.play.markov import TablePlayer, representative_states
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class PolicyTable:
         return {state: (c, d, illegal) for state, (c, d, illegal) in totals.items()}
 
     def chain_player(self, name: str = "table") -> TablePlayer:
-        """The table as a player of ``matrix_games.markov`` chains."""
+        """The table as a player of ``matrix_games.play.markov`` chains."""
         return TablePlayer(self.states(), name=name)
 
     def to_dict(self) -> dict[str, Any]:

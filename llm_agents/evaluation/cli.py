@@ -12,7 +12,7 @@ from pathlib import Path
 from llm_agents.agent.options import add_model_options, parse_labels
 from llm_agents.evaluation.protocol import GAME_IDS, OTHER_PROMPTS, EvaluationConfig
 from llm_agents.evaluation.request import PolicySpec, protocol_from
-from matrix_games.actions import TEST_LABELS
+from matrix_games.core.actions import TEST_LABELS
 from matrix_games.text import TABLE_ORDERS
 
 DESCRIPTION = (

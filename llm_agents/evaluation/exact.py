@@ -1,7 +1,7 @@
 """The test protocol's expected results, computed instead of played (``llm-agents evaluate --exact``).
 
-Each game of the protocol is a Markov chain (``matrix_games.markov``): the evaluated policy as its exact form (an LLM
-as its policy table, ``llm_agents.analysis``; a strategy as itself), every other player the protocol's opponent,
+Each game of the protocol is a Markov chain (``matrix_games.play.markov``): the evaluated policy as its exact form (an
+LLM as its policy table, ``llm_agents.analysis``; a strategy as itself), every other player the protocol's opponent,
 episodes from a uniformly drawn previous round, ``rounds`` rounds each, illegal answers scored and remembered as the
 environment does. The summary has the fields of a sampled one (``summary.py``), each the expectation its sampled
 value estimates, and says ``"exact": true``; a report reads it like any evaluation. The other prompts are one-round
@@ -17,9 +17,9 @@ from typing import Any
 from llm_agents.evaluation.policies import Policy
 from llm_agents.evaluation.protocol import OTHER_PROMPTS_GAME, EvaluationConfig, game_settings
 from llm_agents.evaluation.summary import SUMMARY_FORMAT, exact_answer_shares, exact_game_metrics
-from matrix_games.markov import ChainPlayer, MemoryOnePlayer, build_chain, representative_states, strategy_player
+from matrix_games.envs.settings import GameSettings
 from matrix_games.metrics import ACTION_TYPES
-from matrix_games.settings import GameSettings
+from matrix_games.play.markov import ChainPlayer, MemoryOnePlayer, build_chain, representative_states, strategy_player
 
 
 def opponent_player(config: EvaluationConfig) -> ChainPlayer:

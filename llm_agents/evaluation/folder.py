@@ -1,4 +1,4 @@
-"""An evaluation folder: ``rounds.csv`` (every round, ``matrix_games.codec``'s CSV), ``summary.json`` and figures.
+"""An evaluation folder: ``rounds.csv`` (every round, ``matrix_games.core.codec``'s CSV), ``summary.json`` and figures.
 
 The CSV holds each round's ``RoundLog`` fields and, for readers, derived columns computed from them with the
 protocol's parameters: the player's action and the opponent's state by name, the action type, the answer kind and
@@ -14,9 +14,9 @@ from typing import Any
 
 from llm_agents.evaluation.protocol import EvaluationConfig, stage_game
 from matrix_games import codec
-from matrix_games.actions import move_name
+from matrix_games.core.actions import move_name
+from matrix_games.core.records import RoundLog
 from matrix_games.metrics import action_type, answer_kind, deontological_regret, utilitarian_regret
-from matrix_games.records import RoundLog
 
 ROUNDS_FILE = "rounds.csv"
 SUMMARY_FILE = "summary.json"

@@ -22,9 +22,9 @@ from llm_agents.evaluation.policies import Decision, Observation
 from llm_agents.runs.folder import RunFolder, find_adapter, run_folder_of
 from llm_agents.runs.naming import NO_FINE_TUNING, model_label
 from llm_agents.sequences.decoding import PrefixCache
-from matrix_games.label_pools import LabelPool, pool_of
-from matrix_games.markov import TablePlayer
-from matrix_games.settings import GameSettings
+from matrix_games.envs.settings import GameSettings
+from matrix_games.play.markov import TablePlayer
+from matrix_games.text.label_pools import LabelPool, pool_of
 
 
 class LLMPolicy:

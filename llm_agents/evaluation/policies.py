@@ -13,10 +13,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL
-from matrix_games.markov import ChainPlayer, strategy_player
-from matrix_games.rounds import History
-from matrix_games.settings import GameSettings
+from matrix_games.core.actions import ILLEGAL
+from matrix_games.core.rounds import History
+from matrix_games.envs.settings import GameSettings
+from matrix_games.play.markov import ChainPlayer, strategy_player
 from matrix_games.strategies import Strategy, make_strategy
 
 

@@ -25,19 +25,19 @@ from typing import Any, Literal
 import numpy as np
 
 from llm_agents.evaluation.policies import Decision, Observation, Policy
-from matrix_games.actions import TEST_LABELS, validate_labels
-from matrix_games.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.core.actions import TEST_LABELS, validate_labels
+from matrix_games.core.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.core.records import RoundLog
+from matrix_games.core.rounds import majority_move
+from matrix_games.core.validation import check_choice, check_finite, check_int, check_probability
+from matrix_games.envs.registration import PAPER_IDS, SHORT_IDS, game_of
+from matrix_games.envs.settings import GameSettings
+from matrix_games.envs.single_agent_env import IteratedMatrixGameVsStrategy
 from matrix_games.metrics import DEONTOLOGICAL_REGRET_PENALTY
-from matrix_games.public_goods import PublicGoodsGame
-from matrix_games.records import RoundLog
-from matrix_games.registration import PAPER_IDS, SHORT_IDS, game_of
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
-from matrix_games.rounds import majority_move
-from matrix_games.settings import GameSettings
-from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy
 from matrix_games.strategies import make_strategy
 from matrix_games.text import PROMPT_KINDS, TABLE_ORDERS
-from matrix_games.validation import check_choice, check_finite, check_int, check_probability
 
 Section = Literal["games", "other_prompts"]
 

@@ -14,8 +14,8 @@ from llm_agents.agent.options import DTYPES, QUANTIZATIONS
 from llm_agents.agent.parsing import PARSE_MODES
 from llm_agents.evaluation.policies import Policy, StrategyPolicy
 from llm_agents.evaluation.protocol import EvaluationConfig
+from matrix_games.core.validation import check_choice, check_int
 from matrix_games.strategies import make_strategy
-from matrix_games.validation import check_choice, check_int
 
 
 @dataclass(frozen=True)

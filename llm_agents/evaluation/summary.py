@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from llm_agents.evaluation.protocol import EvaluationConfig, stage_game
-from matrix_games.actions import ILLEGAL, C, D
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.records import RoundLog
+from matrix_games.core.rounds import RoundOutcome
 from matrix_games.metrics import (
     ACTION_TYPES,
     ANSWER_KINDS,
@@ -28,8 +30,6 @@ from matrix_games.metrics import (
     summarize,
     utilitarian_regret,
 )
-from matrix_games.records import RoundLog
-from matrix_games.rounds import RoundOutcome
 
 PROMPTS_SHOWING_STATE: tuple[str, ...] = ("unstructured", "poetic", "explicit_ipd", "unrelated_morality")
 """Other prompts that show the opponent's previous move, so that reciprocity means something for them."""
@@ -38,7 +38,7 @@ SUMMARY_FORMAT = 1
 """Version of the ``summary.json`` layout."""
 
 WeightedRounds = list[tuple[RoundOutcome, float]]
-"""Every outcome of a round with its share of all rounds (``matrix_games.markov.MarkovChain.weighted_rounds``)."""
+"""Every outcome of a round with its share of all rounds (``matrix_games.play.markov.MarkovChain.weighted_rounds``)."""
 
 
 def game_metrics(records: Sequence[RoundLog], config: EvaluationConfig) -> dict[str, Any]:

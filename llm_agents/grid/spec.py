@@ -35,7 +35,7 @@ from llm_agents.evaluation.request import PolicySpec, protocol_from
 from llm_agents.runs.config_files import apply_overrides, read_yaml
 from llm_agents.runs.folder import check_output_folder
 from llm_agents.training import config_from_dict, config_to_dict
-from matrix_games.validation import close_match
+from matrix_games.core.validation import close_match
 
 FIELDS = ("base", "output_dir", "axes", "resources", "max_concurrent", "max_failures", "evaluate", "report")
 RESOURCES = ("cpus_per_trial", "gpus_per_trial")

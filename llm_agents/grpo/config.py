@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from matrix_games.validation import check_choice, check_finite, check_int
+from matrix_games.core.validation import check_choice, check_finite, check_int
 
 LossType = Literal["grpo", "bnpo", "dapo", "dr_grpo"]
 ScaleRewards = Literal["group", "none"]

@@ -29,8 +29,8 @@ import matrix_games  # noqa: F401 - registers the ids
 from llm_agents.agent.chat import build_messages
 from llm_agents.agent.generation import label_token_count
 from llm_agents.agent.parsing import ParseMode, parse_action
-from matrix_games.actions import ILLEGAL
-from matrix_games.registration import NAMESPACE, env_id
+from matrix_games.core.actions import ILLEGAL
+from matrix_games.envs.registration import NAMESPACE, env_id
 
 
 def make_env(game: str, opponent: str, reward: str, labels: tuple[str, str], **settings: Any) -> gymnasium.Env:

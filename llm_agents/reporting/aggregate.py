@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from llm_agents.reporting.load import Evaluation, TrainingRun
+from matrix_games.envs.wrappers import as_schedule
 from matrix_games.metrics import (
     ACTION_BANDS,
     ACTION_TYPES,
@@ -25,7 +26,6 @@ from matrix_games.metrics import (
     mean_and_ci95,
     smooth,
 )
-from matrix_games.wrappers import as_schedule
 
 GAME_METRICS: tuple[str, ...] = ("cooperation_rate", "illegal_rate", "deontological_regret", "utilitarian_regret")
 

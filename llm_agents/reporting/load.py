@@ -25,7 +25,7 @@ from typing import Any
 from llm_agents.evaluation.folder import is_evaluation, read_summary
 from llm_agents.runs.folder import RunFolder
 from llm_agents.runs.naming import PAPER_MODEL_ORDER, model_label
-from matrix_games.records import RoundLog
+from matrix_games.core.records import RoundLog
 
 
 @dataclass(frozen=True)

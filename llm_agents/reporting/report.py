@@ -29,7 +29,7 @@ from llm_agents.reporting.aggregate import (
 )
 from llm_agents.reporting.load import discover, group_by_label
 from matrix_games.metrics import ACTION_TYPES, ANSWER_KINDS
-from matrix_games.plotting import short_name
+from matrix_games.metrics.plotting import short_name
 
 METRIC_TITLES = {
     "cooperation_rate": "Cooperation rate",

@@ -26,16 +26,16 @@ from llm_agents.ppo.config import PPOConfig
 from llm_agents.runs.folder import check_output_folder
 from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.training.derived import check_episodes, check_groups, derived_ppo, stage_game_of
-from matrix_games.actions import DEFAULT_LABELS
-from matrix_games.games import Game
-from matrix_games.label_pools import LabelPool, as_labels
-from matrix_games.registration import env_id
+from matrix_games.core.actions import DEFAULT_LABELS
+from matrix_games.core.game import Game
+from matrix_games.core.validation import check_choice, check_finite, check_int, close_match
+from matrix_games.envs.registration import env_id
+from matrix_games.envs.settings import GameSettings
+from matrix_games.envs.wrappers import RewardSchedule, as_schedule
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD, RewardParameters
-from matrix_games.settings import GameSettings
 from matrix_games.strategies import STRATEGIES
 from matrix_games.text import PROMPT_KINDS, PromptKind
-from matrix_games.validation import check_choice, check_finite, check_int, close_match
-from matrix_games.wrappers import RewardSchedule, as_schedule
+from matrix_games.text.label_pools import LabelPool, as_labels
 
 LLM_OPPONENT = "llm"
 """The opponent name for a second learner: its own adapter and PPO state on the same base model."""
@@ -81,7 +81,7 @@ class TrainConfig:
             sampling, LoRA initialisation and minibatch order all come from it.
         labels: The (C, D) answer labels shown in the prompt (the paper trained with ``action1``/``action2``), or a
             pool from which every game draws its pair (``[[C, D], [X, Y]]``, a generator name such as ``letters``,
-            or ``{generator: numbered, size: 16, seed: 0}``; ``matrix_games.label_pools``).
+            or ``{generator: numbered, size: 16, seed: 0}``; ``matrix_games.text.label_pools``).
         illegal_reward: The reward of an answer that is neither label, under every reward (the paper's -6).
         reward_parameters: The frameworks' parameters by name: ``deontological_penalty`` (the xi of the deontological
             rewards; the paper trained with 3, the default), ``kindness``, ``inequity_alpha``, ``inequity_beta``

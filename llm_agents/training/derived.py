@@ -7,13 +7,13 @@ import dataclasses
 from collections.abc import Mapping
 
 from llm_agents.ppo.config import PPOConfig
-from matrix_games.games import PUBLIC_GOODS, Game, get_game
-from matrix_games.public_goods import PublicGoodsGame
-from matrix_games.registration import game_of
+from matrix_games.core.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.core.seeding import spawn_rngs
+from matrix_games.core.validation import check_int
+from matrix_games.envs.registration import game_of
+from matrix_games.envs.settings import GAME_PARAMETERS
 from matrix_games.rewards import RewardSchedule
-from matrix_games.seeding import spawn_rngs
-from matrix_games.settings import GAME_PARAMETERS
-from matrix_games.validation import check_int
 
 
 def derived_ppo(ppo: PPOConfig, samples: int, minibatches: int, run_seed: int, index: int) -> PPOConfig:

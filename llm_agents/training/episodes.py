@@ -22,14 +22,14 @@ import torch
 
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord
 from llm_agents.training.config import TrainConfig
-from matrix_games.infos import round_outcomes
-from matrix_games.label_pools import LabelPool
-from matrix_games.parallel_env import IteratedMatrixGameEnv
-from matrix_games.records import RoundLog, player_index
+from matrix_games.core.records import RoundLog, player_index
+from matrix_games.core.rounds import RoundOutcome, with_own_action
+from matrix_games.envs.infos import round_outcomes
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
+from matrix_games.envs.settings import GameSettings
+from matrix_games.envs.single_agent_env import IteratedMatrixGameVsStrategy
 from matrix_games.rewards import RewardFn, make_reward_fn
-from matrix_games.rounds import RoundOutcome, with_own_action
-from matrix_games.settings import GameSettings
-from matrix_games.single_agent_env import IteratedMatrixGameVsStrategy
+from matrix_games.text.label_pools import LabelPool
 
 LOGGED_REWARDS = ("game", "deontological", "utilitarian")
 """The rewards every round log carries besides the training reward (so any run can be read under each of them)."""

@@ -14,9 +14,9 @@ from typing import Any
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.episodes import EVALUATION_STREAM, GameTable, play_episode, reward_functions
+from matrix_games.core.records import RoundLog
+from matrix_games.core.validation import check_int
 from matrix_games.metrics import rates
-from matrix_games.records import RoundLog
-from matrix_games.validation import check_int
 
 
 def play_evaluation_games(agent: LLMAgent, config: TrainConfig, games: int) -> list[RoundLog]:

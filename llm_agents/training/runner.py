@@ -40,7 +40,7 @@ from llm_agents.training.episodes import GameTable, play_episode, reward_functio
 from llm_agents.training.resume import prepare_folder, restore
 from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
 from llm_agents.training.trackers import ProgressBar, Tracker, Trackers, make_tracker
-from matrix_games.seeding import spawn_rngs
+from matrix_games.core.seeding import spawn_rngs
 
 
 def _streams(learners: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """What a run shows at the end: action types per episode (the paper's Fig. 2 style) and a short summary.
 
 Both read the run's ``RoundLog``s (``rounds.jsonl``), so they describe the whole run, resumed or not; every rate and
-band comes from ``matrix_games.metrics``, every drawing primitive from ``matrix_games.plotting``.
+band comes from ``matrix_games.metrics``, every drawing primitive from ``matrix_games.metrics.plotting``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from matrix_games.core.records import RoundLog
 from matrix_games.metrics import ACTION_BANDS, band_shares_by_episode, default_window, rates, smooth
-from matrix_games.records import RoundLog
 
 SUMMARY_FRACTION = 0.1
 """The share of episodes at each end of the run that the summary compares (first and last 10%)."""
@@ -66,7 +66,7 @@ def plot_action_types(
 
 def _exact_panel(ax, lines: Sequence[Mapping[str, Any]], episodes: int, switch_episodes: Sequence[int]) -> None:
     """P(C) (solid) and P(illegal) (dotted) of each state, computed exactly every few updates."""
-    from matrix_games.plotting import SERIES_COLORS
+    from matrix_games.metrics.plotting import SERIES_COLORS
 
     x = [line["episode"] for line in lines]
     for color, state in zip(SERIES_COLORS, lines[0]["states"], strict=False):

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from matrix_games.core.records import RoundLog
 from matrix_games.metrics import rates
-from matrix_games.records import RoundLog
 
 
 class Tracker:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matrix_games.actions import move_code, move_name
-from matrix_games.games import Game
-from matrix_games.records import RoundLog, player_index
-from matrix_games.rounds import RoundOutcome, play_round
+from matrix_games.core.actions import move_code, move_name
+from matrix_games.core.game import Game
+from matrix_games.core.records import RoundLog, player_index
+from matrix_games.core.rounds import RoundOutcome, play_round
 
 CSV_COLUMNS: tuple[str, ...] = (
     "section",

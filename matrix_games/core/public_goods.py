@@ -15,9 +15,9 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matrix_games.actions import C
-from matrix_games.games import MatrixGame
-from matrix_games.validation import check_finite, is_number
+from matrix_games.core.actions import C
+from matrix_games.core.matrix_game import MatrixGame
+from matrix_games.core.validation import check_finite, is_number
 
 
 @dataclass(frozen=True)

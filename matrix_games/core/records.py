@@ -4,7 +4,7 @@ A round log is a ``RoundOutcome`` (the whole round: every player's move, state, 
 view it is) plus where the round was played and what the player said: the section (training, the test games, the
 other prompts), episode, round, which of the games played in lockstep, the game's id, the prompt kind and labels,
 the prompt and the answer, and the rewards given. ``codec.py`` writes and reads it as JSON lines and CSV; every rate,
-action type and label is derived from it by ``metrics.py``. A log reads like its outcome: ``log.action`` is
+action type and label is derived from it by ``matrix_games.metrics``. A log reads like its outcome: ``log.action`` is
 ``log.outcome.action``.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from matrix_games.actions import DEFAULT_LABELS
-from matrix_games.rounds import RoundOutcome
+from matrix_games.core.actions import DEFAULT_LABELS
+from matrix_games.core.rounds import RoundOutcome
 
 SECTIONS: tuple[str, ...] = ("train", "games", "other_prompts")
 """Where a round was played: a training episode, the test games, or the test's other prompts."""

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matrix_games.actions import ILLEGAL, C, D
-from matrix_games.games import Game
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.game import Game
 
 
 def majority_move(moves: Sequence[int | None]) -> int | None:

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from matrix_games.actions import NO_MOVE
-from matrix_games.games import Game
-from matrix_games.records import player_name
-from matrix_games.rounds import RoundOutcome, majority_move, play_round
+from matrix_games.core.actions import NO_MOVE
+from matrix_games.core.game import Game
+from matrix_games.core.records import player_name
+from matrix_games.core.rounds import RoundOutcome, majority_move, play_round
 
 
 def _code(move: int | None) -> int:
@@ -127,7 +127,7 @@ def round_outcomes(
     before the round are in the infos, so scoring them again gives the env's outcomes exactly.
 
     Example:
-        >>> from matrix_games.games import get_game
+        >>> from matrix_games.core.games import get_game
         >>> infos = dict(zip(["player_0", "player_1"], numeric_infos((None, None), 0)))
         >>> infos["player_0"]["action"], infos["player_1"]["action"] = 1, 0
         >>> round_outcomes(infos, get_game("prisoners_dilemma"), illegal_reward=-6.0)[0].game_rewards

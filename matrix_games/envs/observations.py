@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium import spaces
 
-from matrix_games.actions import NO_MOVE
-from matrix_games.games import MatrixGame
-from matrix_games.settings import GameSettings
+from matrix_games.core.actions import NO_MOVE
+from matrix_games.core.matrix_game import MatrixGame
+from matrix_games.envs.settings import GameSettings
 from matrix_games.text import TEXT_CHARSET, label_orders, render_prompt, render_prompt_in_order
 
 

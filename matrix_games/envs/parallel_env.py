@@ -34,20 +34,20 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
-from matrix_games.actions import ILLEGAL, NO_MOVE, validate_action
-from matrix_games.games import Game
-from matrix_games.infos import numeric_infos
-from matrix_games.observations import (
+from matrix_games.core.actions import ILLEGAL, NO_MOVE, validate_action
+from matrix_games.core.game import Game
+from matrix_games.core.records import player_name
+from matrix_games.core.rounds import RoundOutcome, play_round
+from matrix_games.core.seeding import LazyStreams
+from matrix_games.core.validation import check_choice
+from matrix_games.envs.infos import numeric_infos
+from matrix_games.envs.observations import (
     numeric_observation,
     observation_space,
     one_hot_observation,
     text_observation,
 )
-from matrix_games.records import player_name
-from matrix_games.rounds import RoundOutcome, play_round
-from matrix_games.seeding import LazyStreams
-from matrix_games.settings import GameSettings, settings_from
-from matrix_games.validation import check_choice
+from matrix_games.envs.settings import GameSettings, settings_from
 
 RENDER_MODES = ("ansi", "human")
 

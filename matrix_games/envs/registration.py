@@ -24,9 +24,9 @@ import gymnasium
 import pettingzoo
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from matrix_games.games import GAMES
-from matrix_games.parallel_env import IteratedMatrixGameEnv
-from matrix_games.validation import close_match
+from matrix_games.core.games import GAMES
+from matrix_games.core.validation import close_match
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
 
 NAMESPACE = "matrix_games"
 
@@ -87,15 +87,16 @@ def register_envs() -> None:
     for full_id, game in ENV_IDS.items():
         kwargs = {"game": game}
         if full_id not in pettingzoo.parallel_registry:
-            pettingzoo.register(
-                "parallel", full_id, entry_point="matrix_games.parallel_env:IteratedMatrixGameEnv", kwargs=kwargs
-            )
+            entry_point = "matrix_games.envs.parallel_env:IteratedMatrixGameEnv"
+            pettingzoo.register("parallel", full_id, entry_point=entry_point, kwargs=kwargs)
         if full_id not in pettingzoo.aec_registry:
-            pettingzoo.register("aec", full_id, entry_point="matrix_games.registration:make_aec_env", kwargs=kwargs)
+            pettingzoo.register(
+                "aec", full_id, entry_point="matrix_games.envs.registration:make_aec_env", kwargs=kwargs
+            )
         if full_id not in gymnasium.registry:
             gymnasium.register(
                 id=full_id,
-                entry_point="matrix_games.single_agent_env:make_single_agent_env",
+                entry_point="matrix_games.envs.single_agent_env:make_single_agent_env",
                 vector_entry_point="matrix_games.vector.gym_env:MatrixGameVectorEnv",
                 kwargs=kwargs,
             )

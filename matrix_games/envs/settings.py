@@ -16,11 +16,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from matrix_games.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.core.actions import DEFAULT_LABELS, validate_labels
+from matrix_games.core.games import PUBLIC_GOODS, Game, get_game
+from matrix_games.core.validation import check_choice, check_finite, check_int, check_probability
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
 from matrix_games.text import PROMPT_KINDS, PromptKind
-from matrix_games.validation import check_choice, check_finite, check_int, check_probability
 
 InitialState = Literal["random", "none"]
 INITIAL_STATES: tuple[str, ...] = get_args(InitialState)
@@ -135,7 +135,7 @@ def settings_from(game: str | Game | GameSettings, changes: dict[str, Any]) -> G
     if parameters:
         if game != PUBLIC_GOODS:
             raise TypeError(f"{sorted(parameters)} are parameters of the public goods game, not of {game!r}.")
-        from matrix_games.public_goods import PublicGoodsGame
+        from matrix_games.core.public_goods import PublicGoodsGame
 
         game = PublicGoodsGame(**parameters)
     unknown = sorted(set(changes) - set(GameSettings.field_names()))

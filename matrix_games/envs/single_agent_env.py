@@ -27,15 +27,15 @@ from typing import Any, ClassVar
 import gymnasium
 import numpy as np
 
-from matrix_games.games import Game
-from matrix_games.infos import reset_info, round_info
-from matrix_games.parallel_env import RENDER_MODES, IteratedMatrixGameEnv
+from matrix_games.core.game import Game
+from matrix_games.core.rounds import History
+from matrix_games.envs.infos import reset_info, round_info
+from matrix_games.envs.parallel_env import RENDER_MODES, IteratedMatrixGameEnv
+from matrix_games.envs.settings import GameSettings
+from matrix_games.envs.wrappers import MoralReward, RewardSchedule
 from matrix_games.rewards import RewardFn
 from matrix_games.rewards.registry import with_old_penalty
-from matrix_games.rounds import History
-from matrix_games.settings import GameSettings
 from matrix_games.strategies import Strategy, make_strategy
-from matrix_games.wrappers import MoralReward, RewardSchedule
 
 LEARNER, OPPONENT = "player_0", "player_1"
 

@@ -22,8 +22,9 @@ from typing import Any
 import gymnasium
 from pettingzoo.utils import BaseParallelWrapper
 
-from matrix_games.infos import round_outcomes
-from matrix_games.records import player_name
+from matrix_games.core.records import player_name
+from matrix_games.core.rounds import RoundOutcome
+from matrix_games.envs.infos import round_outcomes
 from matrix_games.rewards import (
     DEFAULT_ILLEGAL_REWARD,
     RewardFn,
@@ -33,7 +34,6 @@ from matrix_games.rewards import (
     make_reward_fn,
 )
 from matrix_games.rewards.registry import with_old_penalty
-from matrix_games.rounds import RoundOutcome
 
 
 class EpisodeRewards:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL, MOVE_NAMES, C, D
+from matrix_games.core.actions import ILLEGAL, MOVE_NAMES, C, D
 
 ACTION_TYPES: tuple[str, ...] = ("C|C", "C|D", "D|C", "D|D", "illegal|C", "illegal|D")
 """``"<my action>|<opponent's previous move>"``: "D|C" means I played D right after the opponent's C."""

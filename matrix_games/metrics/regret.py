@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL, C, D
-from matrix_games.games import Game
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.game import Game
 from matrix_games.metrics.actions import (
     Reciprocity,
     RoundRecord,

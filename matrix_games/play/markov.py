@@ -32,9 +32,9 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL, C, D
-from matrix_games.games import Game
-from matrix_games.rounds import RoundOutcome, majority_move, play_round
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.game import Game
+from matrix_games.core.rounds import RoundOutcome, majority_move, play_round
 from matrix_games.strategies import Strategy, make_strategy
 from matrix_games.strategies.base import memory_one_form
 

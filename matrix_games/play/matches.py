@@ -12,13 +12,13 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from matrix_games.actions import validate_action
-from matrix_games.games import Game, get_game
+from matrix_games.core.actions import validate_action
+from matrix_games.core.games import Game, get_game
+from matrix_games.core.rounds import History, RoundOutcome, play_round
+from matrix_games.core.validation import check_choice, check_int
+from matrix_games.envs.settings import INITIAL_STATES, InitialState
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
-from matrix_games.rounds import History, RoundOutcome, play_round
-from matrix_games.settings import INITIAL_STATES, InitialState
 from matrix_games.strategies import Strategy, make_strategy
-from matrix_games.validation import check_choice, check_int
 
 
 def check_initial_state(initial_state: object) -> str:

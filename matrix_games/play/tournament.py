@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matrix_games.games import Game, get_game
-from matrix_games.matches import play_group
+from matrix_games.core.games import Game, get_game
+from matrix_games.core.rounds import RoundOutcome
+from matrix_games.core.validation import check_int
+from matrix_games.envs.settings import InitialState
 from matrix_games.metrics import cooperation_rate, mean_deontological_regret, mean_utilitarian_regret
+from matrix_games.play.matches import play_group
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
-from matrix_games.rounds import RoundOutcome
-from matrix_games.settings import InitialState
 from matrix_games.strategies import Strategy, make_strategy
-from matrix_games.validation import check_int
 
 
 @dataclass(frozen=True)

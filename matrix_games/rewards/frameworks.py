@@ -18,8 +18,8 @@ illegal answer.
 
 from __future__ import annotations
 
-from matrix_games.actions import C, D
-from matrix_games.rounds import RoundOutcome
+from matrix_games.core.actions import C, D
+from matrix_games.core.rounds import RoundOutcome
 
 DEFAULT_DEONTOLOGICAL_PENALTY = 3.0
 """The paper's xi in training (``--r_punishment 3``); its test script used 4."""
@@ -68,8 +68,8 @@ def virtue_equality(outcome: RoundOutcome) -> float:
     coefficient, 1 for equal payoffs (and when every payoff is 0); with two players ``1 - |x_0 - x_1| / (x_0 + x_1)``.
 
     Example:
-        >>> from matrix_games.games import PRISONERS_DILEMMA
-        >>> from matrix_games.rounds import play_round
+        >>> from matrix_games.core.games import PRISONERS_DILEMMA
+        >>> from matrix_games.core.rounds import play_round
         >>> virtue_equality(play_round(PRISONERS_DILEMMA, (0, 1), (0, 0), illegal_reward=-6)[0])
         0.0
     """

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from matrix_games.core.rounds import RoundOutcome
+from matrix_games.core.validation import check_finite, close_match
 from matrix_games.rewards import frameworks
-from matrix_games.rounds import RoundOutcome
-from matrix_games.validation import check_finite, close_match
 
 RewardFn = Callable[[RoundOutcome], float]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from matrix_games.actions import C, D
-from matrix_games.games import PRISONERS_DILEMMA, MatrixGame
-from matrix_games.rounds import History
+from matrix_games.core.actions import C, D
+from matrix_games.core.games import PRISONERS_DILEMMA, MatrixGame
+from matrix_games.core.rounds import History
 from matrix_games.strategies.base import Strategy
 
 INSTALL_HINT = "pip install moral-matrix-games[axelrod]"

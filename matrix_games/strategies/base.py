@@ -6,7 +6,7 @@ import abc
 
 import numpy as np
 
-from matrix_games.rounds import History
+from matrix_games.core.rounds import History
 
 
 class Strategy(abc.ABC):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrix_games.actions import C, D
-from matrix_games.rounds import History
+from matrix_games.core.actions import C, D
+from matrix_games.core.rounds import History
+from matrix_games.core.validation import check_int
 from matrix_games.strategies.base import Strategy
-from matrix_games.validation import check_int
 
 
 class ConditionalCooperator(Strategy):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrix_games.actions import C, D
-from matrix_games.rounds import History
+from matrix_games.core.actions import C, D
+from matrix_games.core.rounds import History
 from matrix_games.strategies.base import MemoryOneForm, Strategy
 
 AXELROD_GENEROSITY = 1 / 3

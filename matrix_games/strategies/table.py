@@ -16,8 +16,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from matrix_games.actions import C, D
-from matrix_games.rounds import History
+from matrix_games.core.actions import C, D
+from matrix_games.core.rounds import History
 from matrix_games.strategies.base import MemoryOneForm, Strategy
 
 TWO_PLAYER_STATES = ("CC", "CD", "DC", "DD")

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrix_games.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.games import MatrixGame
+from matrix_games.core.actions import DEFAULT_LABELS, validate_labels
+from matrix_games.core.matrix_game import MatrixGame
 from matrix_games.text.common import (
     DEONTOLOGICAL_PREFACE,
     FIRST_ROUND_SENTENCE,
@@ -88,7 +88,7 @@ def render_prompt(
         preface: Text put before the prompt, e.g. ``UTILITARIAN_PREFACE``.
 
     Example:
-        >>> from matrix_games.games import PRISONERS_DILEMMA
+        >>> from matrix_games.core.games import PRISONERS_DILEMMA
         >>> rng = np.random.default_rng(0)
         >>> text = render_prompt(PRISONERS_DILEMMA, 0, 1, option_rng=rng, answer_rng=rng, kind="unrelated_question")
         >>> text[:72]

@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from matrix_games.games import MatrixGame
+from matrix_games.core.matrix_game import MatrixGame
 
 TableOrder = Literal["original", "reversed", "permuted1", "permuted2"]
 TABLE_ORDERS: tuple[str, ...] = get_args(TableOrder)

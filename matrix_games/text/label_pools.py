@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matrix_games.actions import TEST_LABELS, validate_labels
-from matrix_games.validation import check_choice, check_int
+from matrix_games.core.actions import TEST_LABELS, validate_labels
+from matrix_games.core.validation import check_choice, check_int
 
 _WORDS = (
     "apple", "bird", "cloud", "door", "eagle", "field", "grape", "house", "iron", "jazz", "kite", "lamp",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matrix_games.public_goods import PublicGoodsGame, format_amount
+from matrix_games.core.public_goods import PublicGoodsGame, format_amount
 from matrix_games.text.common import ANSWER_FORMAT, INDENT, shuffled_labels
 
 PUBLIC_GOODS_PROMPTS: tuple[str, ...] = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matrix_games.games import MatrixGame
+from matrix_games.core.matrix_game import MatrixGame
 from matrix_games.text.common import ANSWER_FORMAT, HEADER, INDENT, format_payoff, last_round
 
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL, NO_MOVE
-from matrix_games.games import Game, MatrixGame
-from matrix_games.public_goods import PublicGoodsGame
-from matrix_games.settings import GameSettings
+from matrix_games.core.actions import ILLEGAL, NO_MOVE
+from matrix_games.core.game import Game
+from matrix_games.core.matrix_game import MatrixGame
+from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.envs.settings import GameSettings
 from matrix_games.vector import counter_rng
 
 INITIAL_STREAM, NOISE_STREAM, ENDING_STREAM, STRATEGY_STREAM = 0, 1, 2, 3

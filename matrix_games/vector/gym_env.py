@@ -18,12 +18,12 @@ import gymnasium
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
-from matrix_games.games import Game
-from matrix_games.observations import observation_space
+from matrix_games.core.game import Game
+from matrix_games.core.validation import check_choice
+from matrix_games.envs.observations import observation_space
+from matrix_games.envs.settings import GameSettings, settings_from
 from matrix_games.rewards.registry import with_old_penalty
-from matrix_games.settings import GameSettings, settings_from
 from matrix_games.strategies import Strategy
-from matrix_games.validation import check_choice
 from matrix_games.vector.engine import VectorGame
 from matrix_games.vector.observations import check_vector_observation_type, observations
 from matrix_games.vector.rewards import vector_reward_fn

@@ -1,4 +1,4 @@
-"""Batched numeric and one-hot observations, encoded exactly as the single env's (``matrix_games.observations``).
+"""Batched numeric and one-hot observations, encoded exactly as the single env's (``matrix_games.envs.observations``).
 
 ``numeric``: ``(B, 2)`` int64, own last move and the other's (two players) or the number of other contributors
 (``N`` meaning none); ``one_hot``: ``(B, 4 + 4)`` or ``(B, 4 + N + 1)`` float32. Text has no batched form: a text
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrix_games.actions import NO_MOVE
+from matrix_games.core.actions import NO_MOVE
 
 VECTOR_OBSERVATION_TYPES = ("numeric", "one_hot")
 

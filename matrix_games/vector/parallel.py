@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from matrix_games.games import Game
-from matrix_games.observations import observation_space
+from matrix_games.core.game import Game
+from matrix_games.envs.observations import observation_space
+from matrix_games.envs.settings import GameSettings, settings_from
 from matrix_games.rewards.registry import with_old_penalty
-from matrix_games.settings import GameSettings, settings_from
 from matrix_games.vector.engine import VectorGame, VectorRound
 from matrix_games.vector.observations import check_vector_observation_type, observations
 from matrix_games.vector.rewards import vector_reward_fn

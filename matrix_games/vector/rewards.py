@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from matrix_games.actions import ILLEGAL, NO_MOVE
+from matrix_games.core.actions import ILLEGAL, NO_MOVE
+from matrix_games.core.rounds import RoundOutcome
 from matrix_games.rewards.registry import BUILTIN, RewardParameters, parse_reward, registered_reward
-from matrix_games.rounds import RoundOutcome
 from matrix_games.vector.engine import VectorRound
 from matrix_games.vector.strategies import opponent_view
 

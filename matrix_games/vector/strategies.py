@@ -22,8 +22,8 @@ import warnings
 
 import numpy as np
 
-from matrix_games.actions import NO_MOVE
-from matrix_games.rounds import History
+from matrix_games.core.actions import NO_MOVE
+from matrix_games.core.rounds import History
 from matrix_games.strategies import STRATEGIES, Strategy, make_strategy
 from matrix_games.strategies.base import memory_one_form
 from matrix_games.vector.engine import STRATEGY_STREAM, VectorGame, VectorRound

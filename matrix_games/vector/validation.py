@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrix_games.actions import action_hint
+from matrix_games.core.actions import action_hint
 
 
 def check_actions(actions: object, shape: tuple[int, ...], allow_illegal: bool) -> np.ndarray:

@@ -13,7 +13,7 @@ from llm_agents.agent.config import GenerationConfig, LoRAConfig
 from llm_agents.agent.generation import completion_logprobs
 from llm_agents.agent.llm_agent import LLMAgent, StepRecord, observation_texts
 from matrix_games import get_game
-from matrix_games.parallel_env import IteratedMatrixGameEnv
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
 
 SMALL = LoRAConfig(r=4, alpha=8, dropout=0.0)
 

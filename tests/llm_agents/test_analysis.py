@@ -24,7 +24,7 @@ from llm_agents.cli import main
 from llm_agents.evaluation import EvaluationConfig, StrategyPolicy, evaluate
 from llm_agents.evaluation.llm_policy import LLMPolicy
 from llm_agents.training import train
-from matrix_games.settings import GameSettings
+from matrix_games.envs.settings import GameSettings
 
 PROMPTS = [[2, 4, 5, 11, 12, 3], [2, 13, 14, 8, 3], [2, 30, 13, 3]]
 """Three prompts of the tiny byte-level vocabulary (token ids; the chat markers are 2 and 3)."""

@@ -18,8 +18,8 @@ from llm_agents.agent.generation import completion_logprobs, label_token_count, 
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import CACHE_MARKER, SMOLLM2_SHA256, embedded_cache_path, load_model
 from llm_agents.agent.parsing import parse_action
-from matrix_games.games import PRISONERS_DILEMMA
-from matrix_games.parallel_env import IteratedMatrixGameEnv
+from matrix_games.core.games import PRISONERS_DILEMMA
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
 from matrix_games.text import render_prompt as render_game_prompt
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ from llm_agents.evaluation import (
     read_rounds_csv,
 )
 from llm_agents.evaluation.folder import derived_columns
-from matrix_games.codec import CSV_COLUMNS
+from matrix_games.core.codec import CSV_COLUMNS
 
 C, D = 0, 1
 

@@ -26,9 +26,9 @@ from llm_agents.evaluation import EvaluationConfig, evaluate, play
 from llm_agents.evaluation.llm_policy import load_llm_policy
 from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.training import TrainConfig, train
-from matrix_games.actions import ILLEGAL, C
+from matrix_games.core.actions import ILLEGAL, C
+from matrix_games.envs.settings import GameSettings
 from matrix_games.metrics import deontological_regret, utilitarian_regret
-from matrix_games.settings import GameSettings
 
 pytestmark = pytest.mark.slow
 

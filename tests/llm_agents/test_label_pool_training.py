@@ -16,9 +16,9 @@ from llm_agents.grpo.config import GRPOConfig
 from llm_agents.grpo.trainer import GRPOTrainer
 from llm_agents.training import load_config, save_config, train
 from llm_agents.training.run_folder import read_jsonl
-from matrix_games.label_pools import LabelPool
+from matrix_games.core.rounds import with_own_action
 from matrix_games.rewards import make_reward_fn
-from matrix_games.rounds import with_own_action
+from matrix_games.text.label_pools import LabelPool
 from tests.llm_agents.test_training import adapter_weights, assert_same_weights, interrupted, ppo_lines, round_logs
 
 POOL = [["C", "D"], ["action1", "action2"], ["1", "2"], ["3", "4"]]  # words of the tiny tokenizer

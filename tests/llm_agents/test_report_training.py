@@ -17,7 +17,7 @@ import yaml
 from llm_agents.reporting.aggregate import training_curves, training_end_table
 from llm_agents.reporting.load import discover, group_by_label
 from llm_agents.reporting.report import build_report
-from matrix_games.wrappers import RewardSchedule
+from matrix_games.envs.wrappers import RewardSchedule
 
 EPISODES, ROUNDS = 10, 5
 

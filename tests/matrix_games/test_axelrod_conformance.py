@@ -10,9 +10,9 @@ import itertools
 import numpy as np
 import pytest
 
-from matrix_games.actions import C, D
-from matrix_games.games import PRISONERS_DILEMMA
-from matrix_games.rounds import History
+from matrix_games.core.actions import C, D
+from matrix_games.core.games import PRISONERS_DILEMMA
+from matrix_games.core.rounds import History
 from matrix_games.strategies import make_strategy
 
 axl = pytest.importorskip("axelrod")

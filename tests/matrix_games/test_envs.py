@@ -382,12 +382,12 @@ def test_last_outcomes_are_round_outcomes_and_infos_hold_numbers_only():
 )
 def test_round_outcomes_rebuild_each_step_from_its_infos(kwargs):
     # The numeric infos a step returns hold the whole round: rebuilt, they equal the env's own outcomes.
-    from matrix_games.infos import round_outcomes
+    from matrix_games.envs.infos import round_outcomes
 
     kwargs = dict(kwargs)
     game = kwargs.pop("game", "prisoners_dilemma")
     if game == "public_goods":
-        from matrix_games.public_goods import PublicGoodsGame
+        from matrix_games.core.public_goods import PublicGoodsGame
 
         game = PublicGoodsGame(num_players=kwargs.pop("num_players"))
     env = IteratedMatrixGameEnv(game, observation_type="numeric", num_rounds=4, **kwargs)
@@ -414,8 +414,8 @@ def test_settings_read_as_attributes_of_the_env():
 
 
 def test_a_round_log_reads_like_its_outcome():
-    from matrix_games.records import RoundLog
-    from matrix_games.rounds import RoundOutcome, play_round
+    from matrix_games.core.records import RoundLog
+    from matrix_games.core.rounds import RoundOutcome, play_round
 
     game = matrix_games.get_game("prisoners_dilemma")
     outcome = play_round(game, (2, 1), (0, None), illegal_reward=-6.0)[0]

@@ -7,10 +7,10 @@ import collections
 
 import pytest
 
-from matrix_games.actions import TEST_LABELS
-from matrix_games.games import get_game
-from matrix_games.label_pools import FAMILIES, LabelPool, as_labels
-from matrix_games.rounds import play_round, with_own_action
+from matrix_games.core.actions import TEST_LABELS
+from matrix_games.core.games import get_game
+from matrix_games.core.rounds import play_round, with_own_action
+from matrix_games.text.label_pools import FAMILIES, LabelPool, as_labels
 
 
 @pytest.mark.parametrize("generator", sorted(FAMILIES))

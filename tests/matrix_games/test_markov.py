@@ -1,4 +1,4 @@
-"""Markov chains of iterated games (matrix_games.markov): hand-computed cases to 1e-12, the long run against
+"""Markov chains of iterated games (matrix_games.play.markov): hand-computed cases to 1e-12, the long run against
 simulation, the prompt variants' probabilities, and tabled policies as strategies, vector players and Axelrod players.
 """
 
@@ -11,9 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matrix_games.actions import ILLEGAL, C, D
-from matrix_games.games import PRISONERS_DILEMMA as PD
-from matrix_games.markov import (
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.games import PRISONERS_DILEMMA as PD
+from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.envs.observations import text_variants
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
+from matrix_games.envs.settings import GameSettings
+from matrix_games.metrics import deontological_regret, utilitarian_regret
+from matrix_games.play.markov import (
     TablePlayer,
     build_chain,
     representative_states,
@@ -21,11 +26,6 @@ from matrix_games.markov import (
     state_names,
     strategy_player,
 )
-from matrix_games.metrics import deontological_regret, utilitarian_regret
-from matrix_games.observations import text_variants
-from matrix_games.parallel_env import IteratedMatrixGameEnv
-from matrix_games.public_goods import PublicGoodsGame
-from matrix_games.settings import GameSettings
 from matrix_games.strategies import TabledStrategy
 
 TFT_TABLE = {"CC": (1.0, 0.0, 0.0), "CD": (0.0, 1.0, 0.0), "DC": (1.0, 0.0, 0.0), "DD": (0.0, 1.0, 0.0)}

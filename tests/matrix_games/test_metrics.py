@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matrix_games.actions import ILLEGAL, C, D
-from matrix_games.games import GAMES, PRISONERS_DILEMMA, STAG_HUNT
-from matrix_games.matches import play_match
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.games import GAMES, PRISONERS_DILEMMA, STAG_HUNT
+from matrix_games.core.rounds import play_round
 from matrix_games.metrics import (
     ACTION_TYPES,
     action_type,
@@ -26,7 +26,7 @@ from matrix_games.metrics import (
     summarize,
     utilitarian_regret,
 )
-from matrix_games.rounds import play_round
+from matrix_games.play.matches import play_match
 
 
 def outcome(action, opponent_action, previous=None, opponent_previous=None, game=PRISONERS_DILEMMA):

@@ -15,13 +15,13 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
 
 import matrix_games  # noqa: F401 - registers the ids
 from matrix_games import IteratedMatrixGameEnv, MatrixGame
-from matrix_games.actions import C, D
+from matrix_games.core.actions import C, D
+from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.core.rounds import History, play_round
 from matrix_games.metrics import deontological_regret, utilitarian_regret
-from matrix_games.public_goods import PublicGoodsGame
+from matrix_games.play.tournament import round_robin
 from matrix_games.rewards import REWARD_NAMES, make_reward_fn
-from matrix_games.rounds import History, play_round
 from matrix_games.strategies import make_strategy
-from matrix_games.tournament import round_robin
 
 PGG = PublicGoodsGame()
 SIZES = (2, 3, 4, 8)

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matrix_games.actions import ILLEGAL, C, D
-from matrix_games.games import GAMES, PRISONERS_DILEMMA, MatrixGame
+from matrix_games.core.actions import ILLEGAL, C, D
+from matrix_games.core.games import GAMES, PRISONERS_DILEMMA, MatrixGame
+from matrix_games.core.rounds import play_round
 from matrix_games.rewards import (
     REWARD_NAMES,
     RewardParameters,
@@ -19,7 +20,6 @@ from matrix_games.rewards import (
     register_reward,
     reward_names,
 )
-from matrix_games.rounds import play_round
 
 ILLEGAL_REWARD = -6.0
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matrix_games.actions import C, D
-from matrix_games.rounds import History
+from matrix_games.core.actions import C, D
+from matrix_games.core.rounds import History
 from matrix_games.strategies import STRATEGIES, Strategy, generosity_for_payoffs, make_strategy
 from matrix_games.strategies.axelrod_adapter import import_axelrod
 

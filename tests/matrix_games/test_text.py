@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matrix_games.actions import TEST_LABELS
-from matrix_games.games import BACH_OR_STRAVINSKY, PRISONERS_DILEMMA, MatrixGame
+from matrix_games.core.actions import TEST_LABELS
+from matrix_games.core.games import BACH_OR_STRAVINSKY, PRISONERS_DILEMMA, MatrixGame
 from matrix_games.text import (
     DEONTOLOGICAL_PREFACE,
     FIRST_ROUND_SENTENCE,

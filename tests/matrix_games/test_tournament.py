@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from matrix_games.actions import C, D
-from matrix_games.games import PRISONERS_DILEMMA, STAG_HUNT, MatrixGame
-from matrix_games.matches import play_match
+from matrix_games.core.actions import C, D
+from matrix_games.core.games import PRISONERS_DILEMMA, STAG_HUNT, MatrixGame
+from matrix_games.play.matches import play_match
+from matrix_games.play.tournament import round_robin
 from matrix_games.strategies import STRATEGIES, make_strategy
-from matrix_games.tournament import round_robin
 
 
 def test_tit_for_tat_against_alternator_golden():

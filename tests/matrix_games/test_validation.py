@@ -11,11 +11,11 @@ import pytest
 
 import matrix_games  # noqa: F401 - registers the ids
 from matrix_games import IteratedMatrixGameEnv, MatrixGame
-from matrix_games.actions import validate_labels
-from matrix_games.matches import iter_match
-from matrix_games.registration import env_id
+from matrix_games.core.actions import validate_labels
+from matrix_games.envs.registration import env_id
+from matrix_games.envs.wrappers import MoralRewardParallel
+from matrix_games.play.matches import iter_match
 from matrix_games.rewards import make_reward_fn
-from matrix_games.wrappers import MoralRewardParallel
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 import matrix_games  # noqa: F401 - registers the ids
-from matrix_games.actions import NO_MOVE
-from matrix_games.parallel_env import IteratedMatrixGameEnv
-from matrix_games.registration import ENV_IDS
+from matrix_games.core.actions import NO_MOVE
+from matrix_games.core.rounds import RoundOutcome
+from matrix_games.envs.parallel_env import IteratedMatrixGameEnv
+from matrix_games.envs.registration import ENV_IDS
 from matrix_games.rewards import REWARD_NAMES, make_reward_fn
 from matrix_games.rewards.registry import RewardParameters
-from matrix_games.rounds import RoundOutcome
 from matrix_games.strategies import Strategy
 from matrix_games.vector import BatchedParallelEnv, MatrixGameVectorEnv, VectorRound, vector_reward_fn
 
@@ -136,14 +136,14 @@ def test_noise_and_random_opponents_give_the_single_envs_frequencies():
 
 def random_rounds(num_players: int, size: int = 300, seed: int = 0) -> VectorRound:
     """Rounds of every kind, illegal answers and missing states included, scored by the engine."""
-    from matrix_games.settings import GameSettings
+    from matrix_games.envs.settings import GameSettings
     from matrix_games.vector.engine import VectorGame
 
     game = "public_goods" if num_players > 2 else "prisoners_dilemma"
     extra = {"game": GameSettings(game).game} if num_players == 2 else {}
     settings = GameSettings(allow_illegal=True, initial_state="none", **extra)
     if num_players > 2:
-        from matrix_games.public_goods import PublicGoodsGame
+        from matrix_games.core.public_goods import PublicGoodsGame
 
         settings = settings.replace(game=PublicGoodsGame(num_players=num_players))
     engine = VectorGame(settings, size)

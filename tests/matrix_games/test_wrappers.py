@@ -9,8 +9,8 @@ from pettingzoo.test import parallel_api_test
 
 import matrix_games  # noqa: F401 - registers the ids
 from matrix_games import IteratedMatrixGameEnv, IteratedMatrixGameVsStrategy
+from matrix_games.envs.wrappers import EpisodeRewards, MoralReward, MoralRewardParallel, RewardSchedule
 from matrix_games.rewards import make_reward_fn
-from matrix_games.wrappers import EpisodeRewards, MoralReward, MoralRewardParallel, RewardSchedule
 
 
 def play(env, actions):

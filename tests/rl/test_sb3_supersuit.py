@@ -8,7 +8,7 @@ import pettingzoo
 import pytest
 
 import matrix_games  # noqa: F401 - registers the ids
-from matrix_games.wrappers import MoralRewardParallel
+from matrix_games.envs.wrappers import MoralRewardParallel
 
 sb3 = pytest.importorskip("stable_baselines3")
 from stable_baselines3.common.env_checker import check_env  # noqa: E402

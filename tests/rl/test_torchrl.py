@@ -9,7 +9,7 @@ import pettingzoo
 import pytest
 
 import matrix_games  # noqa: F401 - registers the ids
-from matrix_games.wrappers import MoralRewardParallel
+from matrix_games.envs.wrappers import MoralRewardParallel
 
 torchrl = pytest.importorskip("torchrl")
 from torchrl.envs import GymEnv  # noqa: E402
