@@ -11,6 +11,7 @@ rewards, regrets and metrics need nothing of their own; with two players it is t
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,13 @@ from dataclasses import dataclass
 from matrix_games.core.actions import C
 from matrix_games.core.matrix_game import MatrixGame
 from matrix_games.core.validation import check_finite, is_number
+
+MAX_PLAYERS = 1000
+"""The most players a public goods game may have (its prompt holds a table row per count of contributors)."""
+MAX_AMOUNT = 1e6
+"""The largest endowment: payoffs stay exact in float64 and short in the prompt (observations stay in their space)."""
+MAX_MULTIPLIER = 1e3
+"""The largest pot multiplier, for the same reason."""
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,30 @@ class PublicGoodsGame:
 
     def __post_init__(self) -> None:
         players = self.num_players
-        if isinstance(players, bool) or not is_number(players) or int(players) != players or players < 2:
-            raise ValueError(f"num_players must be a whole number of at least 2, got {players!r}; e.g. num_players=4.")
+        if (
+            isinstance(players, bool)
+            or not is_number(players)
+            or not math.isfinite(players)
+            or int(players) != players
+            or not 2 <= players <= MAX_PLAYERS
+        ):
+            raise ValueError(
+                f"num_players must be a whole number from 2 to {MAX_PLAYERS}, got {players!r}; e.g. num_players=4."
+            )
         object.__setattr__(self, "num_players", int(players))
         endowment = check_finite("endowment", self.endowment, example="10")
-        if endowment <= 0:
-            raise ValueError(f"endowment must be a positive number, got {self.endowment!r}; e.g. endowment=10.")
+        if not 0 < endowment <= MAX_AMOUNT:
+            raise ValueError(
+                f"endowment must be a positive number of at most {MAX_AMOUNT:g}, got {self.endowment!r}; "
+                "e.g. endowment=10 (larger amounts overflow the payoffs and the prompt's length)."
+            )
         object.__setattr__(self, "endowment", endowment)
         multiplier = check_finite("multiplier", self.multiplier, example="1.6")
+        if not 0 < multiplier <= MAX_MULTIPLIER:
+            raise ValueError(
+                f"multiplier must be a positive number of at most {MAX_MULTIPLIER:g}, got {self.multiplier!r}; "
+                "e.g. multiplier=1.6 (a social dilemma needs 1 < multiplier < num_players)."
+            )
         object.__setattr__(self, "multiplier", multiplier)
         if not 1.0 < multiplier < self.num_players:
             warnings.warn(

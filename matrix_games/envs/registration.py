@@ -22,7 +22,8 @@ from typing import Any
 
 import gymnasium
 import pettingzoo
-from pettingzoo.utils.conversions import parallel_to_aec
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from matrix_games.core.games import GAMES
 from matrix_games.core.validation import close_match
@@ -77,9 +78,28 @@ def game_of(game: str) -> str:
     return ENV_IDS[f"{NAMESPACE}/{env_id(game)}"]
 
 
+class IteratedMatrixGameAEC(parallel_to_aec_wrapper):
+    """PettingZoo's AEC view of the parallel env, with a clear error for an action after a player's game ended.
+
+    PettingZoo's own conversion answers such an action with a bare ``AssertionError()`` (and drops the pending
+    action first); the AEC convention is that a finished agent is stepped with ``None``.
+    """
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if action is not None and (self.terminations.get(agent) or self.truncations.get(agent)):
+            ended = "terminated" if self.terminations.get(agent) else "truncated"
+            raise ValueError(
+                f"{agent}'s game has {ended}, so its only valid action is None, got {action!r}: step(None) for each "
+                "finished agent (env.agent_iter() then ends), or reset() to play again."
+            )
+        super().step(action)
+
+
 def make_aec_env(**kwargs: Any) -> pettingzoo.AECEnv:
-    """``IteratedMatrixGameEnv(**kwargs)`` as an AEC env (PettingZoo's ``parallel_to_aec``)."""
-    return parallel_to_aec(IteratedMatrixGameEnv(**kwargs))
+    """``IteratedMatrixGameEnv(**kwargs)`` as an AEC env (PettingZoo's ``parallel_to_aec``, with a clear error for an
+    action after the end)."""
+    return OrderEnforcingWrapper(IteratedMatrixGameAEC(IteratedMatrixGameEnv(**kwargs)))
 
 
 def register_envs() -> None:

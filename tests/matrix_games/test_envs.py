@@ -425,3 +425,16 @@ def test_a_round_log_reads_like_its_outcome():
     for name in {*views, *fields} - {"player"}:  # a log's player is its agent name
         assert getattr(log, name) == getattr(outcome, name), name
     assert log.player == "player_0" and not log.legal and log.action == 2 and log.game_reward == -6.0
+
+
+def test_an_action_after_the_end_on_the_aec_view_is_a_clear_error():
+    """PettingZoo's conversion raises a bare AssertionError(); ours names the agent, the rule and the fix."""
+    env = pettingzoo.make("aec", "matrix_games/IPD-v0", num_rounds=1)
+    env.reset(seed=0)
+    env.step(0)
+    env.step(0)
+    with pytest.raises(ValueError, match=r"player_0's game has terminated, so its only valid action is None, got 0"):
+        env.step(0)
+    for _ in env.agent_iter():  # the documented way still ends the episode
+        env.step(None)
+    assert env.agents == []

@@ -4,6 +4,7 @@ conformance for 2, 3, 4 and 8 players, its prompt, strategies and tournaments, a
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import gymnasium
@@ -92,9 +93,9 @@ def test_with_two_players_it_is_the_2x2_game():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"num_players": 1}, "num_players must be a whole number of at least 2, got 1"),
+        ({"num_players": 1}, "num_players must be a whole number from 2 to 1000, got 1"),
         ({"num_players": 2.5}, "got 2.5"),
-        ({"endowment": -10}, "endowment must be a positive number, got -10"),
+        ({"endowment": -10}, r"endowment must be a positive number of at most 1e\+06, got -10"),
         ({"multiplier": math.inf}, "multiplier must be a finite number, got inf"),
         ({"multiplier": "x"}, "multiplier must be a finite number, got 'x'"),
     ],
@@ -226,3 +227,40 @@ def test_pettingzoo_max_cycles_and_render_tests_pass(env_id):
     render_test(lambda render_mode=None: pettingzoo.make("aec", env_id, render_mode=render_mode))
     with pytest.raises(ValueError, match="max_cycles=4 and num_rounds=5 disagree"):
         pettingzoo.make("parallel", env_id, max_cycles=4, num_rounds=5)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"endowment": 1e150}, "endowment must be a positive number of at most 1e+06, got 1e+150"),
+        ({"endowment": 0}, "endowment must be a positive number"),
+        ({"multiplier": 1e9}, "multiplier must be a positive number of at most 1000, got 1000000000.0"),
+        ({"multiplier": -1}, "multiplier must be a positive number"),
+        ({"num_players": 10**6}, "num_players must be a whole number from 2 to 1000, got 1000000"),
+        ({"num_players": float("inf")}, "num_players must be a whole number from 2 to 1000, got inf"),
+    ],
+)
+def test_absurd_sizes_are_refused(settings, named):
+    with pytest.raises(ValueError, match=re.escape(named)):
+        PublicGoodsGame(**settings)
+
+
+@pytest.mark.parametrize("num_players", [2, 7, 40])
+@pytest.mark.parametrize(("endowment", "multiplier"), [(1e6, 1e3), (0.123456, 999.99), (1e-9, 1.5)])
+def test_observations_stay_in_their_space_at_the_largest_sizes(num_players, endowment, multiplier):
+    env = pettingzoo.make(
+        "parallel",
+        "matrix_games/PublicGoods-v0",
+        num_players=num_players,
+        endowment=endowment,
+        multiplier=multiplier,
+        observation_type="text",
+        num_rounds=3,
+    )
+    observations, _ = env.reset(seed=0)
+    space = env.observation_space(env.agents[0])
+    for round_index in range(3):
+        assert all(space.contains(observation) for observation in observations.values())
+        actions = {agent: (i + round_index) % 2 for i, agent in enumerate(env.agents)}
+        observations, *_ = env.step(actions)
+    assert all(space.contains(observation) for observation in observations.values())
