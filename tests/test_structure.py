@@ -28,7 +28,7 @@ ALLOWED = {
     "grid": {"agent", "evaluation", "reporting", "runs", "training"},
     "integrations": {"agent"},
 }
-"""The ``llm_agents`` layers each one may import (besides itself, ``lazy`` and ``matrix_games``)."""
+"""The ``llm_agents`` layers each one may import (besides itself, ``lazy``, ``threads`` and ``matrix_games``)."""
 
 MATRIX_GAMES_ALLOWED = {
     "compat": set(),
