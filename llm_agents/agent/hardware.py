@@ -8,8 +8,11 @@
 CPUs differ here in a way that matters: with the AVX512-BF16 (or AMX) instructions a bfloat16 matmul is about 2-3x
 faster than float32; without them torch emulates it and it is about 4x *slower*. ``torch.backends.cpu`` does not tell
 the two apart (it reports "AVX512" on both), and CPU flags can lie under virtualisation, so the choice rests on a
-measurement: a probe that times one matmul of the size of a SmolLM2 layer in both formats (about 0.1 s), cached per
-machine (CPU model, flags and torch version) in the model cache folder. The CPU flags are reported beside it.
+measurement: a probe that times one matmul of the size of a SmolLM2 layer in both formats, interleaved so that a
+burst of load hits both alike (about 0.2 s), cached per machine (CPU model, flags and torch version) in the model cache
+folder with the machine's load at the time. A probe taken on a busy machine is not trusted for later runs: it is taken
+again until one is taken on a quiet machine (load below ``QUIET_LOAD`` per core), which then stands. The CPU flags are
+reported beside it.
 
 An explicit ``"bfloat16"`` on a CPU where it is slow is honoured, with a warning that says by how much.
 """
@@ -37,6 +40,9 @@ PROBE_SHAPE = (1024, 576, 1536)
 FAST_ENOUGH = 0.8
 """bfloat16 is chosen when its probe time is below this fraction of float32's."""
 
+QUIET_LOAD = 0.25
+"""A cached probe stands for later runs only if the 1-minute load per core was below this when it was taken."""
+
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
 """CPU flags that mean native bfloat16 arithmetic (x86 AVX512-BF16 and AMX; ``bf16`` on aarch64)."""
 
@@ -59,12 +65,19 @@ class Bf16Probe:
         bfloat16_ms: The same in bfloat16.
         cpu_flags: The bfloat16-related CPU flags found (``BF16_FLAGS``), for the record.
         machine: What the cache entry is keyed by (CPU model, flags digest, torch version).
+        load_per_core: The 1-minute load average per usable core when it was taken (None: not recorded).
     """
 
     float32_ms: float
     bfloat16_ms: float
     cpu_flags: tuple[str, ...]
     machine: str
+    load_per_core: float | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """Taken on a quiet machine, so later runs may trust it."""
+        return self.load_per_core is not None and self.load_per_core < QUIET_LOAD
 
     @property
     def speedup(self) -> float:
@@ -107,46 +120,66 @@ def cpu_identity() -> tuple[str, tuple[str, ...], str]:
     return model, tuple(flag for flag in BF16_FLAGS if flag in names), digest
 
 
-def _median_ms(a: torch.Tensor, b: torch.Tensor, seconds: float) -> float:
-    for _ in range(2):  # warm-up: first calls pick kernels and allocate
-        a @ b
-    times = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(times) < 3:
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 1000 * sorted(times)[len(times) // 2]
+def _elapsed(a: torch.Tensor, b: torch.Tensor) -> float:
+    start = time.perf_counter()
+    a @ b
+    return time.perf_counter() - start
 
 
-def measure_bf16(seconds: float = 0.05) -> Bf16Probe:
-    """Time the probe matmul in both formats now (about ``4 * seconds`` in all)."""
+def load_per_core() -> float | None:
+    """The 1-minute load average per core this process may use (None where the OS has no load average)."""
+    from llm_agents.threads import available_cores
+
+    try:
+        return os.getloadavg()[0] / available_cores()
+    except (AttributeError, OSError):
+        return None
+
+
+def measure_bf16(seconds: float = 0.1) -> Bf16Probe:
+    """Time the probe matmul in both formats now, alternating one of each (about ``2 * seconds`` in all)."""
     m, k, n = PROBE_SHAPE
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(m, k, generator=generator)
-    b = torch.randn(k, n, generator=generator)
-    float32_ms = _median_ms(a, b, seconds)
-    bfloat16_ms = _median_ms(a.bfloat16(), b.bfloat16(), seconds)
+    pairs = [(torch.randn(m, k, generator=generator), torch.randn(k, n, generator=generator))]
+    pairs.append((pairs[0][0].bfloat16(), pairs[0][1].bfloat16()))
+    for a, b in pairs * 2:  # warm-up: first calls pick kernels and allocate
+        a @ b
+    times: tuple[list[float], list[float]] = ([], [])
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(times[0]) < 3:
+        for (a, b), measured in zip(pairs, times, strict=True):
+            measured.append(_elapsed(a, b))
+    float32_ms, bfloat16_ms = (1000 * sorted(measured)[len(measured) // 2] for measured in times)
     model, flags, digest = cpu_identity()
-    return Bf16Probe(float32_ms, bfloat16_ms, flags, f"{model} | {digest} | torch {torch.__version__}")
+    machine = f"{model} | {digest} | torch {torch.__version__}"
+    return Bf16Probe(float32_ms, bfloat16_ms, flags, machine, load_per_core())
 
 
 def cached_bf16_probe(cache_dir: Path | None) -> Bf16Probe:
-    """The probe of this machine: read from ``cache_dir/dtype_probe.json`` if it was measured here, else measured
-    now and saved there (``cache_dir=None`` measures without caching)."""
+    """The probe of this machine: read from ``cache_dir/dtype_probe.json`` if it was measured here on a quiet
+    machine, else measured now and saved there unless the saved one was taken on a quieter machine
+    (``cache_dir=None`` measures without caching)."""
     model, _, digest = cpu_identity()
     machine = f"{model} | {digest} | torch {torch.__version__}"
     path = None if cache_dir is None else Path(cache_dir) / PROBE_FILE
+    saved_probe = None
     if path is not None and path.is_file():
         try:
             saved = json.loads(path.read_text())
             if saved.get("machine") == machine:
                 saved["cpu_flags"] = tuple(saved["cpu_flags"])
-                return Bf16Probe(**saved)
+                saved_probe = Bf16Probe(**saved)
         except (OSError, ValueError, TypeError, KeyError):
             pass  # a damaged or foreign cache entry is measured again
+    if saved_probe is not None and saved_probe.quiet:
+        return saved_probe
     probe = measure_bf16()
-    if path is not None:
+    quieter = (
+        saved_probe is None
+        or saved_probe.load_per_core is None
+        or (probe.load_per_core is not None and probe.load_per_core <= saved_probe.load_per_core)
+    )
+    if path is not None and quieter:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f".{path.name}.{os.getpid()}")
