@@ -35,7 +35,7 @@ from matrix_games.envs.wrappers import MoralRewardParallel
 
 ENV_NAME = "matrix_games_ipd"
 PLAYERS = ("player_0", "player_1")
-REWARDS = ("game", "deontological", "utilitarian", "game+deontological")
+REWARDS = ("game", "deontological", "utilitarian", "game_deontological")
 
 
 def make_env(reward: str) -> MoralRewardParallel:

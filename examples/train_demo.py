@@ -1,5 +1,6 @@
 """The main job, on a laptop CPU: fine-tune the embedded SmolLM2-135M-Instruct on the iterated Prisoner's Dilemma
-against tit-for-tat with a moral reward, and show what it learned (``make demo``, about 10 minutes on 2 cores).
+against tit-for-tat with a moral reward, and show what it learned (``make demo``; its time on our machine is in
+docs/training.md, "The demo").
 
 1. The base model plays fresh evaluation games against tit-for-tat: it rarely gives a legal answer at all.
 2. PPO fine-tunes a LoRA adapter with the settings of ``configs/demo.yaml`` (chosen by measurement, see

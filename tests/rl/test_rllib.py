@@ -14,7 +14,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-pytest.importorskip("ray.rllib")
+pytest.importorskip("ray.rllib", reason="RLlib runs in its own venv (it pins gymnasium 1.2.2): run `make test-rllib`")
 import ray
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rllib_multiagent.py"
