@@ -77,3 +77,35 @@ def test_the_reproduction_grid_trains_the_models_of_models_sh():
     assert trained == {(name, reward) for name, reward, _ in reproduction_models()[1:]}
     assert sorted({trial.values["seed"] for trial in grid.trials}) == [1, 2, 3]
     assert all(trial.train_dir.parts[-3:-1] == ("train", trial.name.split("/")[0]) for trial in grid.trials)
+
+
+def test_a_run_still_training_can_be_drawn(tmp_path):
+    """plot_run.py draws a folder whose run stopped part way: half its rounds, two exact-analysis lines."""
+    import json
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "v0_1_runs" / "train" / "game_then_utilitarian" / "seed1", run)
+    (run / "summary.json").unlink()
+    rows = (run / "rounds.jsonl").read_text().splitlines()
+    (run / "rounds.jsonl").write_text("\n".join(rows[: len(rows) // 2]) + "\n")
+    state = {"p_c": 0.25, "p_d": 0.5, "p_illegal": 0.25}
+    lines = [
+        {
+            "episode": e,
+            "player": "player_0",
+            "reward_name": "game",
+            "states": dict.fromkeys(("CC", "CD", "DC", "DD"), state),
+        }
+        for e in (0, 2)
+    ]
+    (run / "analysis.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = subprocess.run(
+        [sys.executable, str(REPRODUCE / "plot_run.py"), str(run), "--out", str(tmp_path / "progress.png")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "progress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.stdout.strip() == str(tmp_path / "progress.png")
