@@ -6,7 +6,6 @@ temperature 1 with no top-k or top-p filtering; and a generation length long eno
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Literal, get_args
 
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from matrix_games.core.actions import DEFAULT_LABELS, validate_labels
-from matrix_games.core.validation import check_choice, check_finite, is_number
+from matrix_games.core.validation import check_choice, check_finite, check_int
 from matrix_games.text import DEONTOLOGICAL_PREFACE, UTILITARIAN_PREFACE
 
 EMBEDDED_MODEL = "smollm2-135m-instruct"
@@ -30,6 +29,21 @@ ON_ILLEGAL: tuple[str, ...] = get_args(OnIllegal)
 MIN_TEMPERATURE = 1e-2
 """The lowest sampling temperature accepted: below it the scaled logits overflow float32 (use top_k=1 for greedy)."""
 
+MAX_TEMPERATURE = 100.0
+"""The highest sampling temperature accepted: at 100 every token is already about equally likely."""
+
+MIN_TOP_P = 1e-6
+"""The smallest nucleus accepted (1e-6 keeps only the most likely token, as any smaller one would)."""
+
+MAX_NEW_TOKENS = 4096
+"""The longest answer accepted: an answer is a label, a few tokens."""
+
+MAX_LORA_RANK = 4096
+MAX_LORA_ALPHA = 1e4
+"""LoRA's scale is alpha / r: beyond 1e4 the adapter's first updates overflow the activations."""
+
+MAX_TOP_K = 2**31 - 1
+
 
 def default_cache_dir() -> Path:
     """``$MORAL_MATRIX_GAMES_CACHE`` if set, else ``~/.cache/moral-matrix-games``."""
@@ -41,8 +55,8 @@ class LoRAConfig:
     """A LoRA adapter's shape (peft's ``LoraConfig``); the defaults are the paper's.
 
     Attributes:
-        r: Rank of the low-rank update.
-        alpha: Scaling numerator (``lora_alpha``); the update is scaled by ``alpha / r``.
+        r: Rank of the low-rank update (1 to 4096).
+        alpha: Scaling numerator (``lora_alpha``, above 0 and at most 1e4); the update is scaled by ``alpha / r``.
         dropout: Dropout on the adapter input during training (off in eval mode, so off while sampling).
         target_modules: Which modules get adapters: ``"all-linear"`` or a tuple of module names.
     """
@@ -53,18 +67,22 @@ class LoRAConfig:
     target_modules: str | tuple[str, ...] = "all-linear"
 
     def __post_init__(self) -> None:
-        if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
-            raise ValueError(f"LoRAConfig.r must be a positive int, got {self.r!r}.")
-        if not is_number(self.alpha) or not math.isfinite(self.alpha) or self.alpha <= 0:
-            raise ValueError(f"LoRAConfig.alpha must be a finite number > 0, got {self.alpha!r}, e.g. alpha=16.")
-        if not is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"LoRAConfig.dropout must be in [0, 1), got {self.dropout!r}.")
+        check_int("model.lora.r", self.r, minimum=1, maximum=MAX_LORA_RANK, example=8)
+        alpha = check_finite("model.lora.alpha", self.alpha, example="16", maximum=MAX_LORA_ALPHA)
+        if alpha <= 0:
+            raise ValueError(f"model.lora.alpha must be a finite number > 0, got {self.alpha!r}, e.g. alpha=16.")
+        dropout = check_finite("model.lora.dropout", self.dropout, example="0.05")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"model.lora.dropout must be in [0, 1), got {self.dropout!r}, e.g. dropout=0.05.")
         modules = self.target_modules
         if isinstance(modules, list):
-            object.__setattr__(self, "target_modules", tuple(modules))
-        elif not isinstance(modules, (str, tuple)) or not modules:
+            modules = tuple(modules)
+            object.__setattr__(self, "target_modules", modules)
+        names = (modules,) if isinstance(modules, str) else modules if isinstance(modules, tuple) else ()
+        if not names or not all(isinstance(name, str) and name.strip() for name in names):
             raise ValueError(
-                f"LoRAConfig.target_modules must be 'all-linear' or a non-empty tuple of module names, got {modules!r}."
+                f"model.lora.target_modules must be 'all-linear' or a non-empty list of module names (strings such "
+                f"as q_proj), got {modules!r}."
             )
 
     def to_peft(self):
@@ -107,25 +125,31 @@ class ModelConfig:
     lora: LoRAConfig = field(default_factory=LoRAConfig)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
+        if not isinstance(self.name, str) or not self.name.strip() or "\0" in self.name:
             raise ValueError(
-                f"ModelConfig.name must be a non-empty string (a hub id, a local folder or {EMBEDDED_MODEL!r}), "
+                f"model.name must be a non-empty string (a hub id, a local folder or {EMBEDDED_MODEL!r}), "
                 f"got {self.name!r}."
             )
-        if not isinstance(self.cache_dir, (str, Path)):
-            raise ValueError(f"ModelConfig.cache_dir must be a path, got {self.cache_dir!r}.")
+        if (
+            not isinstance(self.cache_dir, (str, Path))
+            or not str(self.cache_dir).strip()
+            or "\0" in str(self.cache_dir)
+        ):
+            raise ValueError(
+                f"model.cache_dir must be a folder path, got {self.cache_dir!r}; e.g. ~/.cache/moral-matrix-games."
+            )
         object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
-        check_choice("ModelConfig.dtype", self.dtype, get_args(Dtype))
-        check_choice("ModelConfig.quantization", self.quantization, get_args(Quantization))
+        check_choice("model.dtype", self.dtype, get_args(Dtype))
+        check_choice("model.quantization", self.quantization, get_args(Quantization))
         device = self.device
         if not isinstance(device, str) or not (
             device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
         ):
-            raise ValueError(f"ModelConfig.device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}.")
+            raise ValueError(f"model.device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}.")
         if not isinstance(self.allow_cpu_4bit, bool):
-            raise ValueError(f"ModelConfig.allow_cpu_4bit must be a bool, got {self.allow_cpu_4bit!r}.")
+            raise ValueError(f"model.allow_cpu_4bit must be true or false, got {self.allow_cpu_4bit!r}.")
         if not isinstance(self.lora, LoRAConfig):
-            raise ValueError(f"ModelConfig.lora must be a LoRAConfig, got {type(self.lora).__name__}.")
+            raise ValueError(f"model.lora must be a LoRAConfig, got {type(self.lora).__name__}.")
 
     @property
     def is_embedded(self) -> bool:
@@ -137,11 +161,13 @@ class GenerationConfig:
     """How answers are sampled; the defaults are the paper's (temperature 1, no top-k, no top-p).
 
     Attributes:
-        max_new_tokens: Tokens to sample at most; None means "as many as the longer action label takes" (the
-            paper's 2 for ``action1`` on Gemma), derived from the tokenizer so a label is never cut.
-        temperature: Softmax temperature (> 0). Sampling is always stochastic; there is no greedy mode.
+        max_new_tokens: Tokens to sample at most (up to 4096); None means "as many as the longer action label takes"
+            (the paper's 2 for ``action1`` on Gemma), derived from the tokenizer so a label is never cut. An agent
+            refuses a value too short for one of its labels.
+        temperature: Softmax temperature, from 0.01 to 100. Sampling is always stochastic; there is no greedy mode.
         top_k: Keep only the k most likely tokens; 0 keeps all.
-        top_p: Nucleus sampling: keep the smallest set of tokens with total probability >= top_p; 1.0 keeps all.
+        top_p: Nucleus sampling: keep the smallest set of tokens with total probability >= top_p (from 1e-6 to 1);
+            1.0 keeps all.
         stop_at_eos: Stop a sample when it produces the end-of-sequence token (kept in its completion ids).
     """
 
@@ -152,25 +178,31 @@ class GenerationConfig:
     stop_at_eos: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens is not None and (
-            isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1
-        ):
+        if self.max_new_tokens is not None:
+            tokens = self.max_new_tokens
+            if isinstance(tokens, bool) or not isinstance(tokens, int) or not 1 <= tokens <= MAX_NEW_TOKENS:
+                raise ValueError(
+                    f"generation.max_new_tokens must be a whole number from 1 to {MAX_NEW_TOKENS}, or unset (derived "
+                    f"from the labels), got {tokens!r}."
+                )
+        temperature = check_finite("generation.temperature", self.temperature, example="1.0")
+        if not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
             raise ValueError(
-                f"GenerationConfig.max_new_tokens must be a positive int or None (derived from the labels), "
-                f"got {self.max_new_tokens!r}."
+                f"generation.temperature must be from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (outside, the scaled "
+                f"logits overflow or carry nothing), got {self.temperature!r}; for near-greedy answers use top_k=1."
             )
-        temperature = check_finite("GenerationConfig.temperature", self.temperature, example="1.0")
-        if not temperature >= MIN_TEMPERATURE:
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or not 0 <= self.top_k <= MAX_TOP_K:
             raise ValueError(
-                f"GenerationConfig.temperature must be at least {MIN_TEMPERATURE:g} (lower overflows the scaled "
-                f"logits), got {self.temperature!r}; for near-greedy answers use top_k=1."
+                f"generation.top_k must be a whole number from 0 to {MAX_TOP_K} (0 = no filtering), got {self.top_k!r}."
             )
-        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
-            raise ValueError(f"GenerationConfig.top_k must be an int >= 0 (0 = no filtering), got {self.top_k!r}.")
-        if not is_number(self.top_p) or not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"GenerationConfig.top_p must be in (0, 1] (1 = no filtering), got {self.top_p!r}.")
+        top_p = check_finite("generation.top_p", self.top_p, example="1.0")
+        if not MIN_TOP_P <= top_p <= 1.0:
+            raise ValueError(
+                f"generation.top_p must be from {MIN_TOP_P:g} to 1 (1 = no filtering; smaller ones all keep only the "
+                f"most likely token), got {self.top_p!r}."
+            )
         if not isinstance(self.stop_at_eos, bool):
-            raise ValueError(f"GenerationConfig.stop_at_eos must be true or false, got {self.stop_at_eos!r}.")
+            raise ValueError(f"generation.stop_at_eos must be true or false, got {self.stop_at_eos!r}.")
 
 
 VALUE_PREFACES = {"utilitarian": UTILITARIAN_PREFACE, "deontological": DEONTOLOGICAL_PREFACE}
@@ -195,9 +227,9 @@ class PromptConfig:
         for name in ("preface", "system"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
-                raise ValueError(f"PromptConfig.{name} must be a string or None, got {value!r}.")
+                raise ValueError(f"prompt.{name} must be a string or unset, got {value!r}.")
         if not isinstance(self.use_chat_template, bool):
-            raise ValueError(f"PromptConfig.use_chat_template must be a bool, got {self.use_chat_template!r}.")
+            raise ValueError(f"prompt.use_chat_template must be true or false, got {self.use_chat_template!r}.")
 
     @property
     def preface_text(self) -> str:

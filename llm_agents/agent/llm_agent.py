@@ -103,6 +103,24 @@ def observation_texts(observations: Sequence[Observation] | Mapping[str, Any]) -
     return texts
 
 
+def check_labels_fit(tokenizer: PreTrainedTokenizerBase, labels: Sequence[str], max_new_tokens: int | None) -> None:
+    """Refuse a ``generation.max_new_tokens`` too short for one of ``labels``: no answer could ever be that label.
+
+    A label fits when it takes at most that many tokens alone or after a space (how models often start an answer).
+    Unset (None), the answer length is derived from the labels and always fits.
+    """
+    if max_new_tokens is None:
+        return
+    for label in labels:
+        needed = min(len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in (label, " " + label))
+        if needed > max_new_tokens:
+            raise ValueError(
+                f"generation.max_new_tokens is {max_new_tokens}, but the label {label!r} takes {needed} tokens of this "
+                f"model's tokenizer, so no answer could ever be it; raise generation.max_new_tokens to at least "
+                f"{needed}, or leave it unset (then it is the labels' own length)."
+            )
+
+
 class LLMAgent:
     """An LLM player: observations in, actions out, every answer recorded.
 
@@ -151,6 +169,7 @@ class LLMAgent:
             parse_mode=parse_mode,
             on_illegal=on_illegal,
         )
+        check_labels_fit(tokenizer, self.config.labels, self.config.generation.max_new_tokens)
         self.model = model
         self.tokenizer = tokenizer
         self.labels = self.config.labels
@@ -220,12 +239,18 @@ class LLMAgent:
 
     @classmethod
     def load(
-        cls, model_config: ModelConfig | None = None, *, adapter: str | Path | None = None, **kwargs: Any
+        cls,
+        model_config: ModelConfig | None = None,
+        *,
+        adapter: str | Path | None = None,
+        force: bool = False,
+        **kwargs: Any,
     ) -> LLMAgent:
-        """Load the model ``model_config`` names (the embedded SmolLM2 by default), with a saved adapter if given."""
+        """Load the model ``model_config`` names (the embedded SmolLM2 by default), with a saved adapter if given
+        (refused on a base model other than its own unless ``force``, which warns instead)."""
         model, tokenizer = load_model(model_config)
         if adapter is not None:
-            model = load_adapter(model, adapter, is_trainable=False)
+            model = load_adapter(model, adapter, is_trainable=False, force=force)
         return cls(model, tokenizer, **kwargs)
 
     def act(self, observations: Sequence[Observation] | Mapping[str, Any]) -> list[int]:

@@ -157,11 +157,50 @@ def _model_source(config: ModelConfig) -> tuple[str, dict]:
     if config.is_embedded:
         return str(build_embedded_cache(config.cache_dir)), {}
     if Path(config.name).expanduser().is_dir():
-        return str(Path(config.name).expanduser()), {}
+        folder = Path(config.name).expanduser()
+        check_model_folder(folder)
+        return str(folder), {}
     if config.name.startswith((".", "/", "~")) or config.name.count("/") > 1:  # a path, not "owner/name"
         raise FileNotFoundError(f"Model folder {config.name!r} does not exist.")
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
     return config.name, {"local_files_only": True} if offline else {}
+
+
+MODEL_FOLDER_FILES = (
+    "config.json (the architecture), the weights (model.safetensors, pytorch_model.bin, or their shards with an "
+    "index such as model.safetensors.index.json) and the tokenizer (tokenizer.json, or tokenizer_config.json with "
+    "its vocabulary: tokenizer.model or vocab.json)"
+)
+"""What a model folder holds, as ``save_pretrained`` of a transformers model and its tokenizer writes it."""
+
+
+def check_model_folder(folder: Path) -> None:
+    """Refuse a folder that holds no transformers model, naming it and the files it lacks (transformers itself would
+    fail with a message about sentencepiece or tiktoken, however the folder is wrong)."""
+    names = {path.name for path in folder.iterdir()}
+    weights = any(
+        name.endswith((".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")) for name in names
+    )
+    missing = [
+        what
+        for what, present in (
+            ("config.json", "config.json" in names),
+            ("weights", weights),
+            ("a tokenizer", bool(names & {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json"})),
+        )
+        if not present
+    ]
+    if missing:
+        adapter = (
+            " It holds a LoRA adapter (adapter_config.json): give it as the adapter, and its base model as the model."
+            if "adapter_config.json" in names
+            else ""
+        )
+        raise FileNotFoundError(
+            f"Model folder {str(folder)!r} holds no model: it lacks {', '.join(missing)}.{adapter} A model folder "
+            f"holds {MODEL_FOLDER_FILES}. Give such a folder (save_pretrained writes one), a hub id, or "
+            "'smollm2-135m-instruct' (the embedded model)."
+        )
 
 
 def _quantization_config(config: ModelConfig, device: torch.device):

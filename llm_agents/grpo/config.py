@@ -12,6 +12,10 @@ from typing import Any, Literal, get_args
 
 from matrix_games.core.validation import check_choice, check_finite, check_int
 
+MAX_COUNT = 2**31 - 1
+MAX_COEFFICIENT = 1e6
+"""The largest clip range, KL coefficient and gradient norm accepted (as PPO's): larger ones overflow."""
+
 LossType = Literal["grpo", "bnpo", "dapo", "dr_grpo"]
 ScaleRewards = Literal["group", "none"]
 
@@ -33,6 +37,9 @@ class GRPOConfig:
         num_generations: Answers sampled per learner and state in every round (TRL's name). 1: groups are the
             rounds of an update that share a prompt (step-level); more gives every state a group of its own, the
             extra answers scored against the others' actual moves in that round.
+
+    Every number must be finite: the learning rate in (0, 1], the clip ranges, ``beta`` and ``max_grad_norm`` at most
+    1e6, the counts at most 2**31 - 1.
     """
 
     learning_rate: float = 1.41e-5
@@ -47,19 +54,22 @@ class GRPOConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "learning_rate", check_finite("grpo.learning_rate", self.learning_rate, example="5e-4"))
-        if self.learning_rate <= 0:
+        learning_rate = check_finite("grpo.learning_rate", self.learning_rate, example="5e-4", maximum=1.0)
+        if learning_rate <= 0:
             raise ValueError(f"grpo.learning_rate must be positive, got {self.learning_rate!r}; e.g. 5e-4.")
-        set_(self, "num_iterations", check_int("grpo.num_iterations", self.num_iterations, minimum=1, example=1))
-        set_(self, "epsilon", check_finite("grpo.epsilon", self.epsilon, example="0.2", minimum=0.0))
+        set_(self, "learning_rate", learning_rate)
+        iterations = check_int("grpo.num_iterations", self.num_iterations, minimum=1, example=1, maximum=MAX_COUNT)
+        set_(self, "num_iterations", iterations)
+        bounded = {"minimum": 0.0, "maximum": MAX_COEFFICIENT}
+        set_(self, "epsilon", check_finite("grpo.epsilon", self.epsilon, example="0.2", **bounded))
         if self.epsilon_high is not None:
-            set_(self, "epsilon_high", check_finite("grpo.epsilon_high", self.epsilon_high, minimum=0.0))
-        set_(self, "beta", check_finite("grpo.beta", self.beta, example="0.04", minimum=0.0))
+            set_(self, "epsilon_high", check_finite("grpo.epsilon_high", self.epsilon_high, **bounded))
+        set_(self, "beta", check_finite("grpo.beta", self.beta, example="0.04", **bounded))
         check_choice("grpo.loss_type", self.loss_type, get_args(LossType))
         check_choice("grpo.scale_rewards", self.scale_rewards, get_args(ScaleRewards))
         if self.max_grad_norm is not None:
-            set_(self, "max_grad_norm", check_finite("grpo.max_grad_norm", self.max_grad_norm, minimum=0.0))
-        check_int("grpo.num_generations", self.num_generations, minimum=1, example=4)
+            set_(self, "max_grad_norm", check_finite("grpo.max_grad_norm", self.max_grad_norm, **bounded))
+        check_int("grpo.num_generations", self.num_generations, minimum=1, example=4, maximum=MAX_COUNT)
 
     @property
     def upper_epsilon(self) -> float:

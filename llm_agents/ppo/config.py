@@ -10,6 +10,17 @@ from typing import Any, Literal, get_args
 KLPenalty = Literal["kl", "abs", "mse", "full"]
 KL_PENALTIES: tuple[str, ...] = get_args(KLPenalty)
 
+MAX_SEED = 2**32 - 1
+"""The largest seed accepted (numpy's and torch's seeds all take 0 to 2**32 - 1)."""
+
+MAX_COUNT = 2**31 - 1
+"""The largest count (batch sizes, epochs, episodes) accepted: torch indexes tensors with it."""
+
+MAX_COEFFICIENT = 1e6
+"""The largest coefficient, clip range, target or horizon accepted: larger ones overflow the losses or mean nothing."""
+
+MAX_LEARNING_RATE = 1.0
+
 
 @dataclass(frozen=True)
 class PPOConfig:
@@ -17,7 +28,7 @@ class PPOConfig:
     docs/paper.md).
 
     Attributes:
-        learning_rate: Adam learning rate (trl's default optimizer: ``torch.optim.Adam``, no weight decay).
+        learning_rate: Adam learning rate (trl's default optimizer: ``torch.optim.Adam``, no weight decay), at most 1.
         batch_size: samples per ``step`` call (the paper: 5 prompts per episode against a strategy, 3 against an LLM);
             None takes whatever number ``step`` is given (the training runner derives it from the episode).
         mini_batch_size: samples per forward/backward pass in the PPO epochs; None is the whole batch.
@@ -44,8 +55,11 @@ class PPOConfig:
         early_stopping: stop the epochs once the policy KL of the last minibatch exceeds ``1.5 * target_kl``.
         target_kl: see ``early_stopping``.
         ratio_threshold: a minibatch whose mean ratio exceeds this gets a zero loss (trl's safety valve).
-        seed: seeds the minibatch shuffling and the value head's initialisation; None is 0 for a bare trainer (the
-            training runner derives it from the run seed).
+        seed: seeds the minibatch shuffling and the value head's initialisation, 0 to 2**32 - 1; None is 0 for a bare
+            trainer (the training runner derives it from the run seed).
+
+    Every number must be finite; the coefficients, clip ranges, targets and the horizon at most 1e6, the counts at
+    most 2**31 - 1 (``MAX_COEFFICIENT``, ``MAX_COUNT``).
     """
 
     learning_rate: float = 1.41e-5
@@ -78,39 +92,52 @@ class PPOConfig:
             value = getattr(self, name)
             if value is None and name in ("batch_size", "mini_batch_size"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"PPOConfig.{name} must be a positive integer, got {value!r}.")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+                raise ValueError(f"ppo.{name} must be a positive integer (at most {MAX_COUNT}), got {value!r}.")
         if self.batch_size is not None and self.batch_size % self.backward_batch_size != 0:
             raise ValueError(
-                f"PPOConfig.batch_size ({self.batch_size}) must be a multiple of mini_batch_size * "
+                f"ppo.batch_size ({self.batch_size}) must be a multiple of mini_batch_size * "
                 f"gradient_accumulation_steps ({self.mini_batch_size} * {self.gradient_accumulation_steps} = "
                 f"{self.backward_batch_size}); change one of them."
             )
-        for name in ("learning_rate", "target", "horizon", "cliprange", "cliprange_value", "target_kl"):
+        _check_positive("learning_rate", self.learning_rate, MAX_LEARNING_RATE)
+        for name in ("target", "horizon", "cliprange", "cliprange_value", "target_kl"):
             _check_positive(name, getattr(self, name))
         for name in ("init_kl_coef", "vf_coef"):
             value = getattr(self, name)
-            if not _is_real(value) or value < 0:
-                raise ValueError(f"PPOConfig.{name} must be a finite number >= 0, got {value!r}.")
+            if not _is_real(value) or not 0 <= value <= MAX_COEFFICIENT:
+                raise ValueError(
+                    f"ppo.{name} must be a finite number >= 0 (at most {MAX_COEFFICIENT:g}), got {value!r}."
+                )
         for name in ("gamma", "lam"):
             value = getattr(self, name)
             if not _is_real(value) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"PPOConfig.{name} must be in [0, 1], got {value!r}.")
+                raise ValueError(f"ppo.{name} must be in [0, 1], got {value!r}.")
         if self.kl_penalty not in KL_PENALTIES:
-            raise ValueError(f"PPOConfig.kl_penalty must be one of {KL_PENALTIES}, got {self.kl_penalty!r}.")
+            raise ValueError(f"ppo.kl_penalty must be one of {KL_PENALTIES}, got {self.kl_penalty!r}.")
+        for name in ("adap_kl_ctrl", "whiten_rewards", "use_score_scaling", "use_score_norm", "early_stopping"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"ppo.{name} must be true or false, got {getattr(self, name)!r}.")
         if self.use_score_norm and not self.use_score_scaling:
             raise ValueError(
-                "PPOConfig.use_score_norm=True only has an effect with use_score_scaling=True (as in trl); "
+                "ppo.use_score_norm=True only has an effect with use_score_scaling=True (as in trl); "
                 "set both, or neither."
             )
         for name in ("score_clip", "max_grad_norm"):
             value = getattr(self, name)
             if value is not None:
                 _check_positive(name, value)
-        if not _is_real(self.ratio_threshold) or self.ratio_threshold <= 1.0:
-            raise ValueError(f"PPOConfig.ratio_threshold must be a number > 1, got {self.ratio_threshold!r}.")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
-            raise ValueError(f"PPOConfig.seed must be an integer (or None), got {self.seed!r}.")
+        if not _is_real(self.ratio_threshold) or not 1.0 < self.ratio_threshold <= MAX_COEFFICIENT:
+            raise ValueError(
+                f"ppo.ratio_threshold must be a number > 1 (at most {MAX_COEFFICIENT:g}), got {self.ratio_threshold!r}."
+            )
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise ValueError(
+                f"ppo.seed must be a whole number from 0 to {MAX_SEED} (or unset: derived from the run's seed), "
+                f"got {self.seed!r}."
+            )
 
     @property
     def backward_batch_size(self) -> int:
@@ -131,9 +158,14 @@ class PPOConfig:
 
 
 def _is_real(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range
+        return False
 
 
-def _check_positive(name: str, value: object) -> None:
-    if not _is_real(value) or value <= 0:
-        raise ValueError(f"PPOConfig.{name} must be a finite number > 0, got {value!r}.")
+def _check_positive(name: str, value: object, maximum: float = MAX_COEFFICIENT) -> None:
+    if not _is_real(value) or not 0 < value <= maximum:  # type: ignore[operator]
+        raise ValueError(f"ppo.{name} must be a finite number > 0 (at most {maximum:g}), got {value!r}.")

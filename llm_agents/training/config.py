@@ -15,6 +15,9 @@ properties, computed when asked and never written back:
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -22,17 +25,19 @@ from typing import Literal, get_args
 from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, PromptConfig
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.grpo.config import GRPOConfig
-from llm_agents.ppo.config import PPOConfig
+from llm_agents.ppo.config import MAX_COUNT, MAX_SEED, PPOConfig
 from llm_agents.runs.folder import check_output_folder
 from llm_agents.sequences import BATCHINGS, Batching
+from llm_agents.threads import check_threads
 from llm_agents.training.derived import check_episodes, check_groups, derived_ppo, stage_game_of
 from matrix_games.core.actions import DEFAULT_LABELS
 from matrix_games.core.game import Game
-from matrix_games.core.validation import check_choice, check_finite, check_int, close_match
+from matrix_games.core.validation import check_choice, check_finite, check_int, close_match, is_number
 from matrix_games.envs.registration import env_id
-from matrix_games.envs.settings import GameSettings
+from matrix_games.envs.settings import GAME_PARAMETERS, GameSettings
 from matrix_games.envs.wrappers import RewardSchedule, as_schedule
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD, RewardParameters
+from matrix_games.rewards.registry import MAX_REWARD
 from matrix_games.strategies import STRATEGIES
 from matrix_games.text import PROMPT_KINDS, PromptKind
 from matrix_games.text.label_pools import LabelPool, as_labels
@@ -52,6 +57,9 @@ TRACKERS: tuple[str, ...] = get_args(Tracker)
 PAPER_ROUNDS_VS_STRATEGY = 5
 PAPER_ROUNDS_VS_LLM = 3
 PAPER_EPISODES = 1000
+
+RUN_FILES_MARGIN = 128
+"""Bytes of path kept free below ``output_dir`` for the files a run writes inside it (checkpoints/episode_.../...)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,8 @@ class TrainConfig:
         overwrite: Start afresh in an ``output_dir`` that holds a run, removing that run's files first.
         tracker: Also log to ``"tensorboard"`` or ``"wandb"`` (imported only then); ``"none"`` writes files only.
         progress: Show a progress bar with the running cooperation and illegal rates.
+        threads: The CPU threads torch may use, 1 to 4096; None: the free cores of this process's affinity mask
+            (``llm_agents.threads``). Only the speed depends on it (and float rounding).
         model: The base model, its loading and the shape of the LoRA adapter(s).
         generation: How answers are sampled (the paper's: temperature 1, no filtering).
         prompt: How the observation text becomes chat messages (preface, system message, chat template).
@@ -132,6 +142,7 @@ class TrainConfig:
     overwrite: bool = False
     tracker: Tracker = "none"
     progress: bool = True
+    threads: int | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     prompt: PromptConfig = field(default_factory=PromptConfig)
@@ -143,8 +154,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         env_id(self.game)  # raises with the registered ids
-        self.stage_game  # noqa: B018 - checks the game parameters
+        _check_game_parameters(self.game, self.game_parameters)
         self.rewards_parameters  # noqa: B018 - checks the reward parameters
+        if not isinstance(self.opponent, str):
+            raise ValueError(f"opponent must be a strategy name or {LLM_OPPONENT!r}, got {self.opponent!r}.")
         if self.opponent != LLM_OPPONENT and self.opponent not in STRATEGIES:
             raise ValueError(
                 f"Unknown opponent {self.opponent!r}.{close_match(self.opponent, [*STRATEGIES, LLM_OPPONENT])} "
@@ -160,10 +173,12 @@ class TrainConfig:
         check_choice("prompt_kind", self.prompt_kind, PROMPT_KINDS)
         check_choice("parse_mode", self.parse_mode, PARSE_MODES)
         check_choice("batching", self.batching, BATCHINGS)
-        for name in ("seed", "games_per_update", "ppo_minibatches", "checkpoint_every", "analysis_every"):
-            check_int(
-                name, getattr(self, name), minimum=0 if name in ("seed", "checkpoint_every", "analysis_every") else 1
-            )
+        check_int("seed", self.seed, minimum=0, maximum=MAX_SEED, example=0)
+        for name in ("games_per_update", "ppo_minibatches", "checkpoint_every", "analysis_every"):
+            minimum = 0 if name in ("checkpoint_every", "analysis_every") else 1
+            check_int(name, getattr(self, name), minimum=minimum, maximum=MAX_COUNT)
+        if self.threads is not None:
+            check_threads(self.threads, "threads")
         for name in ("resume", "overwrite", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}.")
@@ -171,9 +186,13 @@ class TrainConfig:
             raise ValueError(
                 "resume and overwrite contradict each other: resume continues a run, overwrite removes it."
             )
-        set_(self, "illegal_reward", check_finite("illegal_reward", self.illegal_reward, example="-6"))
-        set_(self, "labels", as_labels(self.labels))
+        illegal = check_finite(
+            "illegal_reward", self.illegal_reward, example="-6", minimum=-MAX_REWARD, maximum=MAX_REWARD
+        )
+        set_(self, "illegal_reward", illegal)
+        set_(self, "labels", _labels(self.labels))
         set_(self, "output_dir", check_output_folder(self.output_dir))
+        check_creatable_folder(self.output_dir)
         for name, kind in (
             ("model", ModelConfig),
             ("generation", GenerationConfig),
@@ -184,9 +203,21 @@ class TrainConfig:
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}.")
         if self.rounds_per_episode is not None:
-            check_int("rounds_per_episode", self.rounds_per_episode, minimum=1)
+            check_int("rounds_per_episode", self.rounds_per_episode, minimum=1, maximum=MAX_COUNT)
+        if self.episodes is not None:
+            check_int("episodes", self.episodes, minimum=1, maximum=MAX_COUNT)
         check_episodes(self.episodes, schedule)
+        if self.num_episodes > MAX_COUNT:
+            raise ValueError(
+                f"The reward schedule {self.reward!r} lasts {self.num_episodes} episodes, more than the {MAX_COUNT} a "
+                "run may have; shorten its phases."
+            )
         check_choice("algorithm", self.algorithm, ALGORITHMS)
+        if self.samples_per_update > MAX_COUNT:
+            raise ValueError(
+                f"An update would hold rounds_per_episode * games_per_update * grpo.num_generations = "
+                f"{self.samples_per_update} answers, more than {MAX_COUNT}; lower one of them."
+            )
         check_groups(self.algorithm, self.grpo.num_generations, self.samples_per_update)
         self.ppo_for(0)  # the batch must split into the minibatches asked for
 
@@ -281,3 +312,78 @@ class TrainConfig:
     def replace(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (checked again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _check_game_parameters(game: str, parameters: object) -> None:
+    """``game_parameters`` as a mapping of the public goods game's parameter names to numbers; the errors name it."""
+    if not isinstance(parameters, Mapping) or not all(
+        isinstance(key, str) and is_number(value) for key, value in parameters.items()
+    ):
+        raise ValueError(
+            f"game_parameters must be a mapping of the public goods game's parameters to numbers, e.g. "
+            f"{{num_players: 4, multiplier: 1.6}}, got {parameters!r}."
+        )
+    try:
+        stage_game_of(game, parameters)
+    except ValueError as error:  # the game's own checks name the bare parameter
+        message = str(error)
+        for name in GAME_PARAMETERS:
+            if message.startswith(f"{name} "):
+                message = f"game_parameters.{message}"
+        raise ValueError(message) from None
+
+
+def _labels(labels: object) -> tuple[str, str] | LabelPool:
+    """``as_labels`` with errors that name this setting, ``labels`` (the shared checks speak of ``action_labels``)."""
+    try:
+        return as_labels(labels)
+    except ValueError as error:
+        raise ValueError(str(error).replace("action_labels", "labels")) from None
+    except TypeError:  # a pool's fields of the wrong kind
+        raise ValueError(
+            f"labels must be a pair [C, D], a list of pairs, a generator name or a pool's settings "
+            f"({{generator: letters, size: 8}}), got {labels!r}."
+        ) from None
+
+
+def check_creatable_folder(path: Path, setting: str = "output_dir") -> None:
+    """Refuse a folder that could never be made or written to: an existing file, a path under a file, a name or a
+    whole path longer than the filesystem allows (keeping ``RUN_FILES_MARGIN`` bytes for the run's own files).
+
+    Only what exists is looked at; a folder that cannot be read stops the walk (it may be another user's or another
+    machine's path, as in a copied run folder's ``config.yaml``), and the run's own start reports what then fails.
+    """
+    absolute = Path(os.path.abspath(path.expanduser()))
+    existing, parts, walking = Path(absolute.anchor), absolute.parts[1:], True
+    for part in parts:
+        name_max = _pathconf(existing, "PC_NAME_MAX", 255)
+        if len(os.fsencode(part)) > name_max:
+            raise ValueError(
+                f"{setting} {str(path)!r} has a folder name of {len(os.fsencode(part))} bytes ({part[:40]}...); "
+                f"this filesystem allows at most {name_max}: shorten it."
+            )
+        if not walking:
+            continue
+        candidate = existing / part
+        try:
+            mode = candidate.stat().st_mode
+        except OSError:  # missing (made by the run), or not ours to look at
+            walking = False
+            continue
+        if not stat.S_ISDIR(mode):
+            where = "is a file" if candidate == absolute else f"lies under {str(candidate)!r}, which is a file"
+            raise ValueError(f"{setting} {str(path)!r} {where}, not a folder; choose a folder, e.g. runs/my_run.")
+        existing = candidate
+    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
+    if len(os.fsencode(absolute)) + RUN_FILES_MARGIN > path_max:
+        raise ValueError(
+            f"{setting} is {len(os.fsencode(absolute))} bytes long as an absolute path; with the {RUN_FILES_MARGIN} a "
+            f"run's files add below it, that passes this filesystem's limit of {path_max}: choose a shorter path."
+        )
+
+
+def _pathconf(folder: Path, name: str, default: int) -> int:
+    try:
+        return int(os.pathconf(folder, name))
+    except (OSError, ValueError, AttributeError):  # no such limit here (Windows), or unknown
+        return default

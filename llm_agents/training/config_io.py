@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import types
 import typing
 import warnings
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from llm_agents.runs.config_files import apply_overrides, deep_copy, read_yaml
+from llm_agents.runs.config_files import apply_overrides, check_depth, deep_copy, read_yaml
 from llm_agents.training.config import TrainConfig
 
 
@@ -34,6 +35,7 @@ def config_from_dict(data: Mapping[str, Any], cls: type = TrainConfig, *, warn: 
     warning that names their new place (``warn=False`` for a run folder's own ``config.yaml``, written by an older
     version: it is read as it is, silently).
     """
+    check_depth(data, "")  # before anything recursive walks it
     if cls is TrainConfig and isinstance(data, Mapping):
         data = migrate_settings(data, warn=warn)
     return _build(cls, data, where="")
@@ -108,8 +110,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
         return data
     if not isinstance(data, Mapping):
         raise ValueError(f"{where or 'The config'} must be a mapping of settings, got {data!r}.")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    hints, names = _fields(cls)
     kwargs = {}
     for key, value in data.items():
         if key not in names:
@@ -118,6 +119,12 @@ def _build(cls: type, data: Any, where: str) -> Any:
             raise ValueError(f"Unknown setting {where + str(key)!r}.{hint} Known settings here: {names}.")
         kwargs[key] = _convert(hints[key], value, f"{where}{key}.")
     return cls(**kwargs)
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[dict[str, Any], list[str]]:
+    """A config class's type hints and the names its constructor takes (resolving the hints is slow: once each)."""
+    return typing.get_type_hints(cls), [f.name for f in dataclasses.fields(cls) if f.init]
 
 
 def _convert(hint: Any, value: Any, where: str) -> Any:
@@ -129,6 +136,8 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
             return _build(candidate, value, where)
     if isinstance(value, list) and any(typing.get_origin(c) is tuple or c is tuple for c in candidates):
         return tuple(value)
+    if isinstance(value, Mapping) and any(typing.get_origin(c) is dict for c in candidates):  # names -> numbers
+        return {key: _convert(int | float, item, f"{where}{key}.") for key, item in value.items()}
     if isinstance(value, str) and (float in candidates or int in candidates) and str not in candidates:
         for number in (int, float):
             if number in candidates:

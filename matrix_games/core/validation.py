@@ -39,19 +39,31 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     return value
 
 
-def check_finite(name: str, value: Any, *, example: str = "", minimum: float | None = None) -> float:
-    """Return ``value`` as a float if it is a finite number (and at least ``minimum``), else raise.
+def check_finite(
+    name: str, value: Any, *, example: str = "", minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """Return ``value`` as a float if it is a finite number (and within ``minimum`` and ``maximum``), else raise.
 
     Example:
         >>> check_finite("illegal_reward", -6)
         -6.0
     """
     hint = f", e.g. {name}={example}" if example else ""
-    if not is_number(value) or not math.isfinite(float(value)):
+    if not is_number(value) or not _finite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}{hint}.")
+    if maximum is not None and not (minimum if minimum is not None else -math.inf) <= float(value) <= maximum:
+        low = f"from {minimum:g} to" if minimum is not None else "at most"
+        raise ValueError(f"{name} must be a finite number {low} {maximum:g}, got {value!r}{hint}.")
     if minimum is not None and float(value) < minimum:
         raise ValueError(f"{name} must be a finite number >= {minimum:g}, got {value!r}{hint}.")
     return float(value)
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int beyond float's range
+        return False
 
 
 def check_probability(name: str, value: Any) -> float:
@@ -61,19 +73,21 @@ def check_probability(name: str, value: Any) -> float:
         >>> check_probability("noise", 0.05)
         0.05
     """
-    if not is_number(value) or not 0.0 <= float(value) <= 1.0:
+    if not is_number(value) or not 0.0 <= value <= 1.0:  # no float(): an int past float's range overflows
         raise ValueError(f"Invalid {name} {value!r}: expected a probability between 0 and 1, e.g. {name}=0.05.")
     return float(value)
 
 
-def check_int(name: str, value: Any, *, minimum: int, example: int | None = None) -> int:
-    """Return ``value`` as an int if it is an integer (numpy ints too) of at least ``minimum``, else raise.
+def check_int(name: str, value: Any, *, minimum: int, example: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer (numpy ints too) from ``minimum`` to ``maximum``, else raise.
 
     Example:
         >>> check_int("num_rounds", 5, minimum=1)
         5
     """
     hint = f", e.g. {name}={example}" if example is not None else ""
+    if maximum is not None and isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > maximum:
+        raise ValueError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}{hint}.")
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}{hint}.")
     return int(value)

@@ -25,6 +25,10 @@ from matrix_games.rewards import frameworks
 
 RewardFn = Callable[[RoundOutcome], float]
 
+MAX_REWARD = 1e6
+"""The largest size of a reward's weight, a framework's parameter and the illegal answer's reward: larger values
+overflow the running score statistics (squares past 3e38 leave float32's range) long before they mean anything."""
+
 
 @dataclass(frozen=True)
 class RewardParameters:
@@ -44,8 +48,9 @@ class RewardParameters:
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            minimum = None if field.name == "kindness" else 0.0
-            value = check_finite(field.name, getattr(self, field.name), minimum=minimum)
+            minimum = -MAX_REWARD if field.name == "kindness" else 0.0
+            name = f"reward_parameters.{field.name}"
+            value = check_finite(name, getattr(self, field.name), minimum=minimum, maximum=MAX_REWARD)
             object.__setattr__(self, field.name, value)
 
     @classmethod
@@ -152,6 +157,11 @@ def parse_reward(text: str) -> tuple[tuple[float, str], ...]:
             )
         sign = -1.0 if match.group(1) == "-" else 1.0
         weight = sign * (float(match.group(2)) if match.group(2) else 1.0)
+        if not abs(weight) <= MAX_REWARD:
+            raise ValueError(
+                f"The weight {match.group(2)} in reward {text!r} is too large: a weight is at most {MAX_REWARD:g} in "
+                "size (larger ones overflow the rewards), e.g. '0.5*game+utilitarian'."
+            )
         terms.append((weight, match.group(3)))
         position = match.end()
     for _, name in terms:
@@ -183,7 +193,9 @@ def make_reward_fn(
     """
     terms = parse_reward(name)
     parameters = RewardParameters.of(parameters)
-    illegal_reward = check_finite("illegal_reward", illegal_reward, example="-6")
+    illegal_reward = check_finite(
+        "illegal_reward", illegal_reward, example="-6", minimum=-MAX_REWARD, maximum=MAX_REWARD
+    )
     parts = [(weight, _part(term, parameters)) for weight, term in terms]
 
     def reward(outcome: RoundOutcome) -> float:

@@ -218,7 +218,7 @@ def test_llm_opponent_trains_two_adapters_on_one_base_model(make_config, monkeyp
         ({"labels": ("action1", "action1")}, "two different labels"),
         ({"illegal_reward": float("nan")}, "illegal_reward must be a finite number"),
         ({"games_per_update": 1, "ppo_minibatches": 2}, "cannot be split into ppo_minibatches=2"),
-        ({"model": {"lora": {"r": 0}}}, "LoRAConfig.r"),
+        ({"model": {"lora": {"r": 0}}}, "model.lora.r must be an integer"),
         ({"ppo": {"learnin_rate": 1e-4}}, "Did you mean 'ppo.learning_rate'"),
         ({"checkpoint_evry": 3}, "Did you mean 'checkpoint_every'"),
     ],
