@@ -11,11 +11,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_agents.evaluation.folder import ANALYSIS_FILE, ROUNDS_FILE, SUMMARY_FILE, write_analysis, write_rounds_csv
+from llm_agents.evaluation.folder import (
+    ANALYSIS_FILE,
+    ROUNDS_FILE,
+    SUMMARY_FILE,
+    check_out_folder,
+    make_out_folder,
+    write_analysis,
+    write_rounds_csv,
+)
 from llm_agents.evaluation.policies import Policy
 from llm_agents.evaluation.protocol import EvaluationConfig, play
 from llm_agents.evaluation.request import PolicySpec, make_policy
 from llm_agents.evaluation.summary import summarize_evaluation
+from llm_agents.runs.folder import writing
 
 
 def evaluate(
@@ -50,6 +59,8 @@ def evaluate(
         0.5
     """
     config = config or EvaluationConfig()
+    if out_dir is not None:
+        check_out_folder(out_dir)
     description = {**policy.describe(), "label": label or policy.describe().get("label") or policy.name}
     if exact:
         from llm_agents.evaluation.exact import evaluate_exactly
@@ -60,17 +71,17 @@ def evaluate(
         records = play(policy, config)
         summary = summarize_evaluation(records, config, description)
     if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if records is not None:
-            write_rounds_csv(records, out_dir / ROUNDS_FILE, config)
-        else:
-            write_analysis(out_dir / ANALYSIS_FILE, tables, summary)
-        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        if figures:
-            from llm_agents.evaluation.figures import write_figures  # matplotlib only when drawing
+        out_dir = make_out_folder(out_dir)
+        with writing(out_dir):  # a full disk or a read-only folder: one line with the fix
+            if records is not None:
+                write_rounds_csv(records, out_dir / ROUNDS_FILE, config)
+            else:
+                write_analysis(out_dir / ANALYSIS_FILE, tables, summary)
+            (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            if figures:
+                from llm_agents.evaluation.figures import write_figures  # matplotlib only when drawing
 
-            write_figures(summary, out_dir)
+                write_figures(summary, out_dir)
     return summary
 
 
@@ -84,5 +95,7 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Make the policy ``spec`` names and ``evaluate`` it: the one call behind ``llm-agents evaluate`` and a grid's
     evaluations. Returns the summary (also written to ``out_dir/summary.json``)."""
+    if out_dir is not None:
+        check_out_folder(out_dir)  # before the model loads
     policy = make_policy(spec, exact=exact)
     return evaluate(policy, config, out_dir, label=spec.label, figures=figures, exact=exact)

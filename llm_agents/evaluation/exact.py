@@ -87,6 +87,10 @@ def analyse(
 ) -> tuple[dict[str, Any], Path]:
     """``llm-agents analyse``: the policy tables and the protocol's expected results, written to
     ``out_dir/analysis.json`` (and drawn in ``analysis.png``); returns the content and the file."""
+    from llm_agents.evaluation.folder import ANALYSIS_FILE, check_out_folder, make_out_folder, write_analysis
+    from llm_agents.runs.folder import writing
+
+    check_out_folder(out_dir)  # before the tables are computed
     description = {**policy.describe(), "label": label or policy.describe().get("label") or policy.name}
     summary, tables = evaluate_exactly(policy, config, description)
     for section, results in (("games", summary["games"]), ("other_prompts", summary["other_prompts"])):
@@ -94,11 +98,9 @@ def analyse(
             if name not in tables[section]:  # a strategy: its move probabilities per state, if memory-one
                 game = name if section == "games" else OTHER_PROMPTS_GAME
                 tables[section][name] = {**_strategy_states(policy, config, game), "exact": exact}
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    from llm_agents.evaluation.folder import ANALYSIS_FILE, write_analysis
-
-    path = write_analysis(out_dir / ANALYSIS_FILE, tables, summary)
+    out_dir = make_out_folder(out_dir)
+    with writing(out_dir):  # a full disk or a read-only folder: one line with the fix
+        path = write_analysis(out_dir / ANALYSIS_FILE, tables, summary)
     content = json.loads(path.read_text(encoding="utf-8"))
     if figures:
         from llm_agents.analysis.figures import draw_policy_tables
@@ -107,7 +109,8 @@ def analyse(
         if states:
             labels = "/".join(config.labels)
             title = f"{description['label']}: exact answer distribution per state (labels {labels})"
-            draw_policy_tables(states, path.with_suffix(".png"), title)
+            with writing(out_dir):
+                draw_policy_tables(states, path.with_suffix(".png"), title)
     return content, path
 
 

@@ -23,6 +23,28 @@ SUMMARY_FILE = "summary.json"
 ANALYSIS_FILE = "analysis.json"
 
 
+def check_out_folder(out_dir: str | Path, setting: str = "--out") -> Path:
+    """``out_dir`` as a folder to write into: refused (a ValueError naming it and the fix) when it, or a folder above
+    it, is a file. Checked before a model loads, so the mistake costs nothing."""
+    out_dir = Path(out_dir)
+    for path in (out_dir, *out_dir.parents):
+        if path.exists() and not path.is_dir():
+            where = "is a file" if path == out_dir else f"lies under {path}, which is a file"
+            raise ValueError(f"{setting} {out_dir} {where}; give a folder for the results (it is created if needed).")
+    return out_dir
+
+
+def make_out_folder(out_dir: str | Path, setting: str = "--out") -> Path:
+    """Create ``out_dir`` (``check_out_folder`` first); a failed write (a full disk, a read-only place) is one
+    ValueError with the fix (``runs.folder.WriteFailed``)."""
+    from llm_agents.runs.folder import writing
+
+    out_dir = check_out_folder(out_dir, setting)
+    with writing(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
 def derived_columns(config: EvaluationConfig) -> codec.Derived:
     """The readable columns ``rounds.csv`` adds to each round (ignored when it is read back)."""
     return {

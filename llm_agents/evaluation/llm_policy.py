@@ -7,6 +7,9 @@ adapter folder (or a training run folder, whose final adapter and base model it 
 Every answer is sampled at the agent's settings (the paper's: temperature 1, no filtering; the length derived from
 the labels), for the game prompts and the other prompts alike. The paper sampled 5 tokens for the other prompts;
 with strict parsing a longer answer can only be illegal more often, so one length for all keeps them comparable.
+
+An adapter is loaded only onto the base model it was trained on (``agent.adapters.load_adapter``): ``--model`` naming
+another base, or the run's model folder replaced by another, is refused unless ``force`` is set.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from llm_agents.agent.adapters import adapter_weight_shapes, load_adapter, read_adapter_config
 from llm_agents.agent.config import EMBEDDED_MODEL, VALUE_PREFACES, GenerationConfig, ModelConfig, PromptConfig
 from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.models import load_model
 from llm_agents.evaluation.policies import Decision, Observation
 from llm_agents.runs.folder import RunFolder, find_adapter, run_folder_of
 from llm_agents.runs.naming import NO_FINE_TUNING, model_label
@@ -124,6 +129,7 @@ def load_llm_policy(
     batch_size: int = 64,
     max_new_tokens: int | None = None,
     parse_mode: str = "strict",
+    force: bool = False,
 ) -> LLMPolicy:
     """Load the LLM policy the arguments name (the labels are set by the evaluation's first batch).
 
@@ -138,6 +144,11 @@ def load_llm_policy(
         batch_size: The most prompts per generation call.
         max_new_tokens: Answer length; None derives it from the labels.
         parse_mode: "strict" (the paper's) or "lenient".
+        force: Load the adapter even onto a base model other than its own, or one whose layers do not take all its
+            LoRA weights (a warning instead of the refusal).
+
+    Raises:
+        ValueError: a damaged adapter folder, or a base model other than the adapter's (naming both and the fix).
     """
     adapter_dir = find_adapter(adapter) if adapter is not None else None
     if adapter_dir is not None and "checkpoints" in adapter_dir.parts:
@@ -149,9 +160,17 @@ def load_llm_policy(
     run_folder = run_folder_of(adapter_dir) if adapter_dir is not None else None
     run_config = RunFolder(run_folder).read_config() if run_folder is not None else None
     model_name = model or (run_config or {}).get("model", {}).get("name") or EMBEDDED_MODEL
-    agent = LLMAgent.load(
-        ModelConfig(name=model_name, device=device, dtype=dtype, quantization=quantization),  # type: ignore[arg-type]
-        adapter=adapter_dir,
+    if adapter_dir is not None:  # a damaged adapter is refused before the model loads
+        read_adapter_config(adapter_dir)
+        adapter_weight_shapes(adapter_dir)
+    loaded, tokenizer = load_model(
+        ModelConfig(name=model_name, device=device, dtype=dtype, quantization=quantization)  # type: ignore[arg-type]
+    )
+    if adapter_dir is not None:
+        loaded = load_adapter(loaded, adapter_dir, is_trainable=False, force=force)
+    agent = LLMAgent(
+        loaded,
+        tokenizer,
         generation=GenerationConfig(max_new_tokens=max_new_tokens),
         prompt=PromptConfig(preface=preface),
         parse_mode=parse_mode,  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ class PolicySpec:
         batch_size: The most prompts per generation call.
         max_new_tokens: The answer length; None: the labels' length.
         parse_mode: ``strict`` (the paper's) or ``lenient``.
+        force: Load the adapter even onto a base model other than its own (a warning instead of the refusal).
     """
 
     strategy: str | None = None
@@ -49,6 +50,7 @@ class PolicySpec:
     batch_size: int = 64
     max_new_tokens: int | None = None
     parse_mode: str = "strict"
+    force: bool = False
 
     def __post_init__(self) -> None:
         llm = [name for name in ("model", "adapter", "preface") if getattr(self, name) is not None]
@@ -101,6 +103,7 @@ def make_policy(spec: PolicySpec, *, exact: bool = False) -> Policy:
         batch_size=spec.batch_size,
         max_new_tokens=spec.max_new_tokens,
         parse_mode=spec.parse_mode,
+        force=spec.force,
     )
 
 

@@ -17,11 +17,15 @@ Layout::
 The lock is an exclusive ``flock`` on ``.lock``, taken before anything else is read or written, by fresh runs and
 resumes alike: a second process on the same folder is refused at once, and the lock dies with its process, so a
 killed run never leaves a stale one (docs/training.md, "What a run folder guarantees").
+
+A write that fails for a reason outside the program (a full disk, a read-only folder, a path too long; torch says
+"unexpected pos 64 vs 0") becomes one ``WriteFailed`` naming the path and the fix (``writing``, ``write_failure``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -85,6 +89,96 @@ class RunFolderLocked(ValueError):
     """Another process holds the run folder."""
 
 
+WRITE_ERRNOS = {
+    errno.ENOSPC: "no space left on {path}: free space",
+    errno.EDQUOT: "the disk quota is used up on {path}: free space (or raise the quota)",
+    errno.EROFS: "{path} is read-only: make it writable, or copy the run folder to a writable place",
+    errno.EACCES: "no permission to write {path}: make it writable for this user",
+    errno.EPERM: "no permission to write {path}: make it writable for this user",
+    errno.ENAMETOOLONG: "the path {path} is too long for this filesystem: choose a shorter output_dir",
+    errno.ENOTDIR: "a part of {path} is a file, not a folder: move that file away, or choose another output_dir",
+    errno.EEXIST: "{path} exists already and is in the way: move it away, or choose another output_dir",
+}
+"""The errors of a write that the program cannot fix, each with what the user can do."""
+
+_TORCH_WRITE_FAILURES = ("unexpected pos", "basic_ios::clear", "file write failed", "PytorchStreamWriter")
+"""What torch's file writer says when the disk fills under it (its error carries no errno)."""
+
+
+class WriteFailed(ValueError):
+    """Writing a run's file failed for a reason outside the program (a full disk, a read-only folder ...); ``path``
+    is the file or folder being written. A ValueError, so the command line prints it as one line."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _errno_of(error: BaseException) -> int | None:
+    """The errno behind ``error``: an OSError's own, or the one torch or safetensors name in their message."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return error.errno
+    text = str(error)
+    found = re.search(r"os error (\d+)", text)  # safetensors: "... Permission denied (os error 13) at path ..."
+    if found:
+        return int(found.group(1))
+    for number in WRITE_ERRNOS:
+        if os.strerror(number) in text:  # torch: "open file failed with strerror: Permission denied"
+            return number
+    return None
+
+
+def _filesystem_errno(path: Path) -> int | None:
+    """Why a write under ``path`` fails, read from its filesystem: read-only, or (almost) full; None if neither."""
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    if stats.f_flag & os.ST_RDONLY:
+        return errno.EROFS
+    if stats.f_bavail * stats.f_frsize < 2**20:
+        return errno.ENOSPC
+    return None
+
+
+def write_failure(error: BaseException, path: str | Path) -> WriteFailed | None:
+    """``error``, raised while writing ``path``, as one clear ``WriteFailed`` with the fix; None when it is not a
+    failed write (a bug, which should keep its traceback).
+
+    A failed write is an OSError of ``WRITE_ERRNOS``, or torch's or safetensors' error for one (torch says "unexpected
+    pos 64 vs 0" or "basic_ios::clear" for a full disk: the filesystem then says why).
+    """
+    if not isinstance(error, (OSError, RuntimeError)) and type(error).__name__ != "SafetensorError":
+        return None
+    path = Path(getattr(error, "filename", None) or path)
+    number = _errno_of(error)
+    if number not in WRITE_ERRNOS:
+        if isinstance(error, OSError) or not any(text in str(error) for text in _TORCH_WRITE_FAILURES):
+            return None
+        number = _filesystem_errno(path)
+    if number is None:
+        return WriteFailed(f"could not write {path} ({error}): check the disk and the folder's permissions", path)
+    return WriteFailed(WRITE_ERRNOS[number].format(path=path), path)
+
+
+@contextlib.contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Turn a failed write inside the block (``write_failure``) into one ``WriteFailed`` naming ``path`` (or the
+    file the error names) and the fix; any other error passes unchanged."""
+    try:
+        yield
+    except WriteFailed:
+        raise
+    except Exception as error:
+        failure = write_failure(error, path)
+        if failure is None:
+            raise
+        raise failure from None
+
+
 class JsonlLog:
     """An append-only JSON-lines file; ``size()`` and ``rows()`` are what a checkpoint records."""
 
@@ -134,8 +228,20 @@ def _finite(record: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
 
 
+class HeldLock:
+    """A held folder lock. ``leave_as_found()`` asks for the lock file's earlier text back when the block ends, so a
+    call that changed nothing (``train --resume`` on a finished run) leaves the folder byte for byte as it was."""
+
+    def __init__(self, previous: str) -> None:
+        self.previous = previous
+        self.restore = False
+
+    def leave_as_found(self) -> None:
+        self.restore = True
+
+
 @contextlib.contextmanager
-def folder_lock(root: Path, lock_file: Path) -> Iterator[None]:
+def folder_lock(root: Path, lock_file: Path) -> Iterator[HeldLock]:
     """Hold an exclusive OS lock (``flock``) on ``lock_file`` for the block, writing the holder's pid and host into
     it; raise ``RunFolderLocked`` naming the holder if another process has it. The lock dies with its process."""
     import fcntl
@@ -152,11 +258,19 @@ def folder_lock(root: Path, lock_file: Path) -> Iterator[None]:
                 f"{root} is in use by {holder}; wait for it to finish, or choose another output_dir."
             ) from None
         handle.seek(0)
-        handle.truncate()
+        held = HeldLock(handle.read())
+        handle.truncate(0)
         started = time.strftime("%Y-%m-%d %H:%M:%S")
         handle.write(f"process {os.getpid()} on {socket.gethostname()} (since {started})\n")
         handle.flush()
-        yield
+        try:
+            yield held
+        finally:
+            if held.restore:
+                with contextlib.suppress(OSError):  # a folder that went read-only keeps our line: harmless
+                    handle.truncate(0)
+                    handle.write(held.previous)
+                    handle.flush()
     finally:
         handle.close()  # closing releases the lock
 
@@ -198,7 +312,7 @@ class RunFolder:
     def holds_a_run(self) -> bool:
         return self.config.exists() or self.rounds.exists()
 
-    def lock(self) -> contextlib.AbstractContextManager[None]:
+    def lock(self) -> contextlib.AbstractContextManager[HeldLock]:
         """Hold the folder's exclusive lock for the block; raise ``RunFolderLocked`` naming the holder if taken."""
         return folder_lock(self.root, self.lock_file)
 

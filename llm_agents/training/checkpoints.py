@@ -11,14 +11,20 @@ Layout of one::
 
 A checkpoint is written in ``episode_X.partial`` and renamed into place, so a kill during the save leaves the
 previous checkpoint as the newest complete one. Resuming reads the newest complete checkpoint; if one of its files
-is damaged (truncated, empty, not a torch file) it says which and falls back to the one before. It then checks that
-each log holds at least the lines the checkpoint recorded (refusing, with both counts, if a log was cut or deleted)
-and cuts the logs back to the recorded size, so the rounds played after the checkpoint are replayed, never
-duplicated.
+is damaged (truncated, empty, not a torch file) it says which and falls back to the one before. It then reads each
+log up to the size the checkpoint recorded and checks it whole before anything changes: the recorded number of
+lines, each one JSON, their episodes consecutive from 0 up to the checkpoint's (refusing, with the file, the line and
+the fix, if a log was cut, deleted, damaged or had a line inserted); only then are the logs cut back to the recorded
+size, so the rounds played after the checkpoint are replayed, never duplicated.
+
+A write that fails for a reason outside the program (a full disk, a read-only folder) raises ``WriteFailed`` with
+the fix (``runs.folder.writing``); the checkpoint being written stays ``.partial``, so the one before stays the
+newest complete checkpoint.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llm_agents.runs.folder import COMPLETE_MARKER, RunFolder, complete_checkpoints, count_lines
+from llm_agents.runs.folder import COMPLETE_MARKER, RunFolder, complete_checkpoints, count_lines, writing
 
 STATE_FILE = "state.pt"
 KEEP_STATES = 2
@@ -75,19 +81,22 @@ def write_checkpoint(
     import torch
 
     target = folder.checkpoint(episodes_done)
-    if target.exists():  # an incomplete leftover of an interrupted save
-        shutil.rmtree(target)
     staging = target.with_name(target.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    (staging / "state").mkdir(parents=True)
-    save_adapters(staging / "adapters")
-    for player, state in trainer_states.items():
-        torch.save(state, staging / "state" / f"trainer_{player}.pt")
-    torch.save({**run_state, "episodes_done": episodes_done}, staging / "state" / STATE_FILE)
-    _sync(staging / "state")
-    (staging / COMPLETE_MARKER).write_text(f"{episodes_done}\n")
-    os.replace(staging, target)
+    with writing(staging):
+        if target.exists():  # an incomplete leftover of an interrupted save
+            shutil.rmtree(target)
+        if staging.exists():
+            shutil.rmtree(staging)
+        (staging / "state").mkdir(parents=True)
+        save_adapters(staging / "adapters")
+        files = {staging / "state" / f"trainer_{player}.pt": state for player, state in trainer_states.items()}
+        files[staging / "state" / STATE_FILE] = {**run_state, "episodes_done": episodes_done}
+        for file, content in files.items():
+            with writing(file):
+                torch.save(content, file)
+        _sync(staging / "state")
+        (staging / COMPLETE_MARKER).write_text(f"{episodes_done}\n")
+        os.replace(staging, target)
     for older in complete_checkpoints(folder)[:-KEEP_STATES]:
         shutil.rmtree(older / "state", ignore_errors=True)
     return target
@@ -149,12 +158,15 @@ def resume_point(folder: RunFolder, players: tuple[str, ...]) -> ResumePoint | N
 
 def check_logs(folder: RunFolder, point: ResumePoint) -> None:
     """Check each log the checkpoint recorded (``rounds``, the update statistics, ``analysis``: a checkpoint written
-    before a log existed has no entry for it) against what it recorded, then cut it back to the recorded size.
+    before a log existed has no entry for it) against what it recorded, all of them before any is changed; then cut
+    each back to the recorded size.
 
     Raises:
-        ValueError: when a log holds fewer complete lines (or bytes) than the checkpoint recorded.
+        ValueError: when a log holds fewer complete lines (or bytes) than the checkpoint recorded, or its part before
+            the checkpoint is not what the run wrote (``verify_log``); no log is changed then.
     """
     sizes, rows = point.run_state["log_sizes"], point.run_state.get("log_rows", {})
+    cuts = []
     for name, recorded in sizes.items():
         path = folder.root / f"{name}.jsonl"
         size = int(recorded)
@@ -167,5 +179,63 @@ def check_logs(folder: RunFolder, point: ResumePoint) -> None:
                 f"checkpoint {point.path.name} recorded {expected if expected is not None else '?'} lines ({size} "
                 "bytes): the log was cut or deleted. Restore it, or start over with --overwrite."
             )
+        verify_log(path, size, None if expected is None else int(expected), point)
         if actual > size:
-            os.truncate(path, size)
+            cuts.append((path, size))
+    for path, size in cuts:
+        os.truncate(path, size)
+
+
+def verify_log(path: Path, size: int, rows: int | None, point: ResumePoint) -> None:
+    """Check the first ``size`` bytes of ``path`` (the part checkpoint ``point`` vouches for) whole: ``rows`` lines
+    (when recorded), each a JSON record with an ``episode``, the episodes of the rounds and update logs consecutive
+    from 0 to the checkpoint's last, those of ``analysis`` never decreasing and at most the checkpoint's.
+
+    Raises:
+        ValueError: naming the file, the first bad line and the fix, before anything is trained or cut.
+    """
+    done = point.episodes_done
+    needed = f"its first {rows} lines" if rows is not None else f"its first {size} bytes"
+    fix = (
+        f"Restore {path.name} from a copy (checkpoint {point.path.name} needs {needed} as the run wrote them), or "
+        "start over with --overwrite."
+    )
+
+    def refuse(line: int, problem: str) -> ValueError:
+        return ValueError(f"Cannot resume {path.parent}: line {line} of {path} {problem}. {fix}")
+
+    consecutive = path.stem != "analysis"  # rounds and updates: every episode; analysis: every analysis_every
+    consumed, number, previous = 0, 0, None
+    with open(path, "rb") as handle:
+        while consumed < size:
+            raw, number = handle.readline(), number + 1
+            consumed += len(raw)
+            if consumed > size or not raw.endswith(b"\n"):
+                raise refuse(
+                    number,
+                    f"runs past the end checkpoint {point.path.name} recorded (byte {size}): a line before it was "
+                    "inserted, removed or changed",
+                )
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                raise refuse(number, "is not a JSON record (damaged)") from None
+            episode = record.get("episode") if isinstance(record, dict) else None
+            if isinstance(episode, bool) or not isinstance(episode, int):
+                raise refuse(number, "has no episode number (damaged)")
+            if consecutive:
+                allowed = (0,) if previous is None else (previous, previous + 1)
+            else:
+                allowed = tuple(range(previous or 0, done + 1))
+            if episode not in allowed:
+                expected = " or ".join(str(e) for e in allowed[:2]) + (" ..." if len(allowed) > 2 else "")
+                raise refuse(number, f"is of episode {episode}, where episode {expected} was due")
+            previous = episode
+    if rows is not None and number != rows:
+        raise refuse(
+            number,
+            f"ends the part checkpoint {point.path.name} recorded ({size} bytes), which held {rows} lines: a line "
+            "before it was split or added",
+        )
+    if consecutive and number and previous != done - 1:
+        raise refuse(number, f"is of episode {previous}, but checkpoint {point.path.name} is after episode {done}")

@@ -3,10 +3,14 @@
 A resume must be the same run: only the settings of ``RESUME_MAY_CHANGE`` may differ from the saved ``config.yaml``
 (the derived values compared as the run uses them, so a config written by version 0.1, which saved them resolved,
 resumes too). Where the run writes is the folder it was asked to resume, never a path remembered inside it.
+
+Everything a resume checks (the config, the checkpoint, every log up to it, the episode count) is checked here,
+before the model loads; a resume of a finished run (``finished_run``) writes nothing at all.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -17,7 +21,16 @@ from llm_agents.training.config_io import config_from_dict, config_to_dict
 
 logger = logging.getLogger(__name__)
 
-RESUME_MAY_CHANGE = ("episodes", "resume", "overwrite", "progress", "tracker", "checkpoint_every", "output_dir")
+RESUME_MAY_CHANGE = (
+    "episodes",
+    "resume",
+    "overwrite",
+    "progress",
+    "tracker",
+    "checkpoint_every",
+    "output_dir",
+    "threads",  # how fast, not what: on our CPUs 1 and 2 threads give bit-identical forwards and gradients
+)
 """Settings a resumed run may change; every other one must match the saved config."""
 
 
@@ -29,6 +42,10 @@ def prepare_folder(folder: RunFolder, config: TrainConfig) -> ResumePoint | None
     written before anything else.
     """
     point = _resume_point(folder, config) if config.resume else None
+    if point is not None:
+        _check_episodes(point, config)
+        if finished_run(folder, config, point):
+            return point  # nothing to do, and nothing is written
     if point is None:
         if folder.holds_a_run() and not config.resume:
             if not config.overwrite:
@@ -60,6 +77,29 @@ def _resume_point(folder: RunFolder, config: TrainConfig) -> ResumePoint | None:
             f"Only {list(RESUME_MAY_CHANGE)} may change; pass the saved config (--config {folder.config})."
         )
     return resume_point(folder, config.learners)
+
+
+def finished_run(folder: RunFolder, config: TrainConfig, point: ResumePoint) -> bool:
+    """Whether the run resumed at ``point`` is finished: its checkpoint is after the last episode and the end-of-run
+    files are whole (``summary.json``, written last, reads; each learner's final adapter and the plot exist). A run
+    killed while writing them is not: its resume writes them again."""
+    if point.episodes_done != config.num_episodes or not folder.plot.is_file():
+        return False
+    for player in config.learners:
+        if not (folder.adapter(player) / "adapter_config.json").is_file():
+            return False
+    try:
+        return isinstance(json.loads(folder.summary.read_text(encoding="utf-8")), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def _check_episodes(checkpoint: ResumePoint, config: TrainConfig) -> None:
+    if checkpoint.episodes_done > config.num_episodes:
+        raise ValueError(
+            f"{config.output_dir} has a checkpoint after episode {checkpoint.episodes_done}, beyond episodes="
+            f"{config.num_episodes}; resume with at least that many episodes."
+        )
 
 
 def _check_nothing_in_the_way(folder: RunFolder) -> None:
@@ -104,11 +144,7 @@ def restore(checkpoint: ResumePoint | None, trainers: dict, agents: dict, config
         for path in (folder.rounds, folder.statistics(config.algorithm), folder.analysis):
             path.unlink(missing_ok=True)  # a run that never reached a checkpoint left nothing to keep
         return 0
-    if checkpoint.episodes_done > config.num_episodes:
-        raise ValueError(
-            f"{config.output_dir} has a checkpoint after episode {checkpoint.episodes_done}, beyond episodes="
-            f"{config.num_episodes}; resume with at least that many episodes."
-        )
+    _check_episodes(checkpoint, config)
     for player in config.learners:
         trainers[player].load_state_dict(checkpoint.trainer_states[player])
         agents[player].generator.set_state(checkpoint.run_state["sampling_generators"][player])

@@ -9,12 +9,17 @@ Randomness comes from ``config.seed`` only: adapter initialisation (inside ``tor
 global state is left as it was), each learner's sampling generator, the trainers' own generators, and the
 environments' per-episode seeds. Sampling and the update's passes run in eval mode, so dropout never draws. A run is
 therefore reproducible on the same machine, and a resumed run equals an uninterrupted one.
+
+A write that fails for a reason outside the program (a full disk, a read-only folder) stops the run with one
+``WriteFailed`` line: what happened, the fix, and how to go on (the last complete checkpoint is intact, so
+``--resume`` continues from it). ``--resume`` on a finished run says so and changes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +35,15 @@ from llm_agents.agent.hardware import release_freed_memory
 from llm_agents.agent.llm_agent import LLMAgent
 from llm_agents.agent.models import load_model
 from llm_agents.policy_update import NonFiniteError
-from llm_agents.runs.folder import JsonlLog, RunFolder, complete_checkpoints, read_jsonl
+from llm_agents.runs.folder import JsonlLog, RunFolder, WriteFailed, complete_checkpoints, read_jsonl, writing
+from llm_agents.threads import configure_threads, refresh_threads
 from llm_agents.training.algorithms import ALGORITHMS, Trainer
 from llm_agents.training.checkpoints import write_checkpoint
 from llm_agents.training.config import TrainConfig
 from llm_agents.training.config_io import config_to_dict, save_config
 from llm_agents.training.diagnostics import analysis_due, state_tables
 from llm_agents.training.episodes import GameTable, play_episode, reward_functions
-from llm_agents.training.resume import prepare_folder, restore
+from llm_agents.training.resume import finished_run, prepare_folder, restore
 from llm_agents.training.summary import format_summary, plot_action_types, summarize_run
 from llm_agents.training.trackers import ProgressBar, Tracker, Trackers, make_tracker
 from matrix_games.core.seeding import spawn_rngs
@@ -61,7 +67,9 @@ class TrainResult:
         summary: The summary also written to ``summary.json``.
         summary_text: The same, as printable lines.
         plot: The action-type plot.
-        wall_time_s: Seconds this call took (model loading included).
+        wall_time_s: Seconds the run took (model loading included); for a run that was finished already, the
+            seconds its ``summary.json`` recorded.
+        already_finished: The run was finished before this call (a ``--resume`` of it, which changed nothing).
     """
 
     config: TrainConfig
@@ -72,6 +80,7 @@ class TrainResult:
     summary_text: str
     plot: Path
     wall_time_s: float
+    already_finished: bool = False
 
 
 @dataclass
@@ -103,19 +112,66 @@ def train(
         >>> result = train(config)  # doctest: +SKIP
         >>> print(result.summary_text)  # doctest: +SKIP
     """
+    configure_threads(config.threads)  # first: before torch spins up its threads
     started = time.perf_counter()
     if (model is None) != (tokenizer is None):
         raise ValueError("Pass both model and tokenizer, or neither (then config.model is loaded).")
     folder = RunFolder(config.output_dir)
-    with folder.lock():  # first thing: no second process reads or writes this folder until we are done
-        checkpoint = prepare_folder(folder, config)
-        if model is None:
-            model, tokenizer = load_model(config.model)
-        learners = _build_learners(model, tokenizer, config)  # type: ignore[arg-type]
-        start = restore(checkpoint, learners.trainers, learners.agents, config)
-        save_config(config, folder.config)
-        _run_episodes(folder, learners, config, start, observer)
-        return _finish(folder, learners, config, started)
+    try:
+        with writing(folder.root), folder.lock() as held:  # first thing: no second process reads or writes it
+            try:
+                checkpoint = prepare_folder(folder, config)
+            except ValueError:
+                held.leave_as_found()  # a refused start or resume leaves the folder as it found it
+                raise
+            if checkpoint is not None and finished_run(folder, config, checkpoint):
+                held.leave_as_found()
+                return _already_finished(folder, config)
+            if model is None:
+                model, tokenizer = load_model(config.model)
+            learners = _build_learners(model, tokenizer, config)  # type: ignore[arg-type]
+            start = restore(checkpoint, learners.trainers, learners.agents, config)
+            save_config(config, folder.config)
+            folder.summary.unlink(missing_ok=True)  # a summary of fewer episodes, if any: the run is not finished
+            _run_episodes(folder, learners, config, start, observer)
+            return _finish(folder, learners, config, started)
+    except WriteFailed as failure:
+        raise WriteFailed(f"{failure}, then {_how_to_go_on(folder)}", failure.path) from None
+
+
+def _how_to_go_on(folder: RunFolder) -> str:
+    """After a failed write: resume from the last complete checkpoint (intact: checkpoints are written whole or not
+    at all), or start again when none was reached."""
+    saved = complete_checkpoints(folder)
+    if saved:
+        return (
+            f"resume with --resume (llm-agents train --config {folder.config} --resume): the last complete "
+            f"checkpoint, {saved[-1]}, is intact"
+        )
+    if folder.holds_a_run():
+        return "start the run again with --overwrite (it stopped before its first checkpoint)"
+    return "start the run again"
+
+
+def _already_finished(folder: RunFolder, config: TrainConfig) -> TrainResult:
+    """The result of a finished run, read from its folder, which is left as it is."""
+    summary = json.loads(folder.summary.read_text(encoding="utf-8"))
+    print(
+        f"llm_agents: {folder.root} is finished ({config.num_episodes} of {config.num_episodes} episodes); nothing "
+        f"was changed. To train it further, resume with more episodes (--episodes N, N > {config.num_episodes}).",
+        file=sys.stderr,
+    )
+    return TrainResult(
+        config=config,
+        output_dir=folder.root,
+        episodes_done=config.num_episodes,
+        adapters={player: folder.adapter(player) for player in config.learners},
+        summary=summary,
+        summary_text=format_summary(summary, config.learners),
+        plot=folder.plot,
+        wall_time_s=float(summary.get("wall_time_s", 0.0)),
+        already_finished=True,
+    )
 
 
 class TrainingDiverged(FloatingPointError):
@@ -177,6 +233,7 @@ def _run_episodes(
         if start == 0:
             _diagnose(analysis_log, tracker, learners, config, 0)
         for episode in range(start, config.num_episodes):
+            refresh_threads()  # other llm_agents processes may have started or stopped (llm_agents.threads)
             reward_name = schedule.reward_name(episode)
             if episode > 0 and reward_name != schedule.reward_name(episode - 1):
                 for trainer in learners.trainers.values():
@@ -235,13 +292,12 @@ def _diagnose(log: JsonlLog | None, tracker: Tracker, learners: Learners, config
 
 
 def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started: float) -> TrainResult:
-    """Save the final adapters, the summary and the action-type plot."""
+    """Save the final adapters, the action-type plot and, last, the summary (whose presence says the run is
+    finished)."""
     players = config.learners
     adapters = {player: save_adapter(learners.model, folder.adapter(player), player) for player in players}
     logs = folder.read_rounds(config_to_dict(config))
     summary = summarize_run(logs, config.num_episodes, players)
-    summary["wall_time_s"] = time.perf_counter() - started
-    folder.summary.write_text(json.dumps(summary, indent=1, default=str))
     plot = plot_action_types(
         logs,
         folder.plot,
@@ -251,6 +307,9 @@ def _finish(folder: RunFolder, learners: Learners, config: TrainConfig, started:
         switch_episodes=config.schedule.switch_episodes(config.num_episodes),
         diagnostics=list(read_jsonl(folder.analysis)) if folder.analysis.exists() else [],
     )
+    summary["wall_time_s"] = time.perf_counter() - started
+    with writing(folder.summary):  # last: a whole summary.json says the run is finished
+        folder.summary.write_text(json.dumps(summary, indent=1, default=str))
     return TrainResult(
         config=config,
         output_dir=folder.root,

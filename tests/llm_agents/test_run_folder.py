@@ -90,10 +90,14 @@ def test_two_concurrent_cli_starts_leave_one_run_and_one_refusal(tiny_run, tmp_p
 # ------------------------------------------------------------------ 2. a non-finite loss stops the run
 
 
-def test_a_diverging_run_stops_and_saves_nothing_non_finite(tiny_run, tmp_path, capsys):
+def test_a_diverging_run_stops_and_saves_nothing_non_finite(tiny_run, tmp_path, capsys, monkeypatch):
+    """The config refuses learning rates above 1, so the divergence comes from an optimiser with a huge step (as a
+    bad optimiser, bfloat16 overflow or a broken reward could cause)."""
     from llm_agents.ppo import PPOConfig
 
-    config = tiny_run(episodes=6, ppo=PPOConfig(learning_rate=1e4, ppo_epochs=4))
+    real_sgd = torch.optim.SGD
+    monkeypatch.setattr(torch.optim, "Adam", lambda parameters, lr: real_sgd(parameters, lr=1e30))
+    config = tiny_run(episodes=6, ppo=PPOConfig(learning_rate=1.0, ppo_epochs=4))
     config_file = write_yaml(tmp_path / "diverge.yaml", config)
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--config", str(config_file)])
@@ -107,7 +111,11 @@ def test_a_diverging_run_stops_and_saves_nothing_non_finite(tiny_run, tmp_path, 
 def test_the_trainer_raises_before_a_non_finite_update(make_lora_model):
     from llm_agents.ppo import NonFiniteError, PPOConfig, PPOTrainer
 
-    trainer = PPOTrainer(make_lora_model(init_lora_weights=False), PPOConfig(learning_rate=1e30, ppo_epochs=8))
+    trainer = PPOTrainer(
+        make_lora_model(init_lora_weights=False),
+        PPOConfig(ppo_epochs=8),
+        optimizer=lambda parameters: torch.optim.SGD(parameters, lr=1e30),  # a user's optimiser that diverges
+    )
     queries = [torch.tensor([5, 6, 7, 8]), torch.tensor([5, 6, 9])]
     responses = [torch.tensor([10, 11]), torch.tensor([12])]
     with pytest.raises(NonFiniteError):
@@ -199,7 +207,7 @@ def test_a_copied_run_folder_resumes_into_the_copy(tiny_run, tmp_path, capsys):
         (b"reward: g\xe9me\n", [], r"is not UTF-8 text"),
         ("reward: game\n", ["--set", "ppo.learning_rate=[1"], r"--set ppo.learning_rate is not valid YAML"),
         ("reward: game\n", ["--set", "model.lora.alpha=.inf"], r"alpha must be a finite number"),
-        ("reward: game\n", ["--set", "generation.temperature=1e-300"], r"temperature must be at least"),
+        ("reward: game\n", ["--set", "generation.temperature=1e-300"], r"temperature must be from 0.01 to 100"),
         ("reward: game\n", ["--set", "illegal_reward=.nan"], r"illegal_reward must be a finite number"),
     ],
 )
