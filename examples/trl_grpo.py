@@ -5,8 +5,9 @@ and the reward function plays each sampled answer in its state against ``--oppon
 (``GameReward``), so TRL trains the round-level policy our PPO does, with TRL's GRPO: ``--generations`` answers per
 state are a group, LoRA on the model's linear layers, a fixed ``--beta``. With ``--rollout episode`` TRL's
 ``rollout_func`` plays the episode on from each answer (``--rounds`` rounds, the model answering each) and the
-answer's reward is the episode's return (``EpisodeRollout``, ``EpisodeReturn``). It prints TRL's log of each step
-(mean reward and its spread) and, before and after, the greedy answer's reward over the states (one round each).
+answer's reward is the episode's return (``EpisodeRollout``, ``EpisodeReturn``). It prints one line per step as the
+step ends (TRL's log of it: mean reward, its spread, the seconds so far) and, before and after, the greedy answer's
+reward over the states (one round each). Third-party logs and warnings are turned down unless ``--verbose``.
 
 Run: ``python examples/trl_grpo.py [--max-steps 10] [--reward utilitarian] [--model smollm2-135m-instruct]`` (the
 ``trl`` extra; about 36 s a step on our 2-core machine in float32 with another job on the other core, so the default
@@ -19,8 +20,6 @@ import argparse
 import os
 import tempfile
 import time
-
-import torch
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
@@ -38,8 +37,17 @@ def main() -> None:
     parser.add_argument("--rollout", choices=["round", "episode"], default="round", help="what an answer is scored by")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of an episode with --rollout episode [5]")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' logs, warnings and progress bars")
+    args = parser.parse_args()  # checked before torch loads
 
+    from llm_agents.console import quiet_libraries
+
+    with quiet_libraries(not args.verbose):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    import torch
     from peft import LoraConfig
     from trl import GRPOConfig, GRPOTrainer
 
@@ -83,20 +91,36 @@ def main() -> None:
     )
     from transformers import PrinterCallback
 
-    trainer.remove_callback(PrinterCallback)  # TRL's dict per step; the summary below prints what matters
-    print(f"greedy reward before: {greedy_reward(trainer, dataset, reward):+.2f}")
+    trainer.remove_callback(PrinterCallback)  # TRL's dict per step; StepLines prints what matters, as it comes
+    print(f"greedy reward before: {greedy_reward(trainer, dataset, reward):+.2f}", flush=True)
     started = time.perf_counter()
+    trainer.add_callback(step_lines(started))
     trainer.train()
     seconds = time.perf_counter() - started
-    for entry in trainer.state.log_history:
-        if "reward" in entry:
-            print(f"step {entry['step']:>3}: reward {entry['reward']:+.2f} (std {entry.get('reward_std', 0.0):.2f})")
     print(f"greedy reward after: {greedy_reward(trainer, dataset, reward):+.2f}")
     print(f"{args.max_steps} steps in {seconds:.0f} s")
 
 
+def step_lines(started: float):
+    """A TRL callback that prints one line per logged step (``logging_steps=1``: every step) as it ends."""
+    from transformers import TrainerCallback
+
+    class StepLines(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "reward" in logs:
+                print(
+                    f"step {state.global_step:>3}/{state.max_steps}: reward {logs['reward']:+.2f} "
+                    f"(std {logs.get('reward_std', 0.0):.2f}), {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+
+    return StepLines()
+
+
 def greedy_reward(trainer, dataset, reward, count: int = 16) -> float:
     """The mean reward of the model's greedy answer over the first ``count`` states."""
+    import torch
+
     from llm_agents.integrations.trl import answer_length
 
     tokenizer, model = trainer.processing_class, trainer.model

@@ -6,7 +6,9 @@ Examples::
     matrix-games play --game prisoners_dilemma --player0 tit_for_tat --player1 random --rounds 10 --seed 0
     matrix-games tournament --game stag_hunt --strategies tit_for_tat always_defect grim_trigger --repetitions 5
 
-A bad name (game, strategy, reward) prints the error with the closest known name and exits with status 2.
+A bad name (game, strategy, reward) prints the error with the closest known name and exits with status 2; a game is
+named as this command line writes it (``--game stag_hunt``), and an environment id (``IPD-v0``) is answered with both
+spellings.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from matrix_games.core.actions import MOVE_NAMES
 from matrix_games.core.games import GAMES, PUBLIC_GOODS, MatrixGame, get_game
 from matrix_games.core.public_goods import PublicGoodsGame
+from matrix_games.core.validation import close_match
 from matrix_games.envs.settings import INITIAL_STATES
 from matrix_games.metrics import deontological_regret, utilitarian_regret
 from matrix_games.play.matches import check_initial_state, iter_match
@@ -46,6 +49,25 @@ def format_payoff_table(game: MatrixGame) -> str:
     )
 
 
+def cli_game(name: str) -> MatrixGame | PublicGoodsGame:
+    """The game ``--game NAME`` names; an unknown name raises a ValueError with the fix in this command line's words
+    (``get_game``'s own error suggests passing a ``MatrixGame``, which only Python can)."""
+    from matrix_games.envs.registration import NAMESPACE, env_id, game_of
+
+    if name in GAMES or name == PUBLIC_GOODS:
+        return get_game(name)
+    known = [*sorted(GAMES), PUBLIC_GOODS]
+    try:  # an environment id, with or without its namespace
+        game, short = game_of(name), env_id(name)
+    except ValueError:
+        hint = close_match(name, known)
+    else:
+        full = f"{NAMESPACE}/{short}"
+        written = "" if name == full else f", written with its namespace: {full!r}"
+        hint = f" {name!r} is an environment id (for gymnasium.make and pettingzoo{written}); here write --game {game}."
+    raise ValueError(f"Unknown game {name!r}.{hint} --game takes one of {known} (matrix-games list shows them).")
+
+
 def command_list(args: argparse.Namespace) -> None:
     from matrix_games.envs.registration import ENV_IDS
 
@@ -66,7 +88,7 @@ def command_list(args: argparse.Namespace) -> None:
 
 
 def command_play(args: argparse.Namespace) -> None:
-    game = get_game(args.game)
+    game = cli_game(args.game)
     parameters = {"deontological_penalty": args.deontological_penalty}
     reward_fn = make_reward_fn(args.reward, parameters=parameters, illegal_reward=args.illegal_reward)
     rounds = iter_match(
@@ -137,7 +159,7 @@ def _print_summary(args: argparse.Namespace, totals: list[RunningTotals]) -> Non
 
 def command_tournament(args: argparse.Namespace) -> None:
     strategies = [name for item in args.strategies for name in item.split(",") if name]
-    game = get_game(args.game)
+    game = cli_game(args.game)
     if args.players is not None:
         if game.name != PUBLIC_GOODS:
             raise ValueError(f"--players sets the size of the public goods game; {game.title} has {game.num_players}.")

@@ -2,7 +2,8 @@
 one group with one syntax, and the ``--set KEY=VALUE`` option of the commands that take settings.
 
 Labels are written ``--labels C,D`` everywhere; the older ``--labels C D`` (two words) still works, with a
-deprecation message. Building these options imports no torch.
+deprecation message. Building these options imports no torch, and ``check_model_options`` checks them before a
+command loads torch (a mistake is reported at once, not after the imports).
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from llm_agents.agent.config import EMBEDDED_MODEL
 from llm_agents.agent.parsing import PARSE_MODES
+from llm_agents.runs.folder import find_adapter
+from matrix_games.core.actions import validate_labels
+from matrix_games.core.validation import check_int
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 QUANTIZATIONS = ("none", "4bit")
@@ -72,3 +77,40 @@ def parse_labels(given: str | Sequence[str] | None, flag: str = "--labels") -> t
 def add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     """``--set KEY=VALUE`` (repeatable, into ``args.settings``): a setting as a dotted key, read as YAML."""
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help=help_text)
+
+
+def check_model_name(name: str) -> str:
+    """``name`` if it can name a model: the embedded one, a folder that exists, or a hub id (``owner/name``); a path
+    that is not there (``./models/x``, ``/abs/x``, ``a/b/c``) raises FileNotFoundError. The same rule as
+    ``agent.models`` applies when it loads, checked here before torch is imported."""
+    if name == EMBEDDED_MODEL or Path(name).expanduser().is_dir():
+        return name
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise FileNotFoundError(
+            f"Model folder {name!r} does not exist; give a model folder, a hub id such as "
+            f"HuggingFaceTB/SmolLM2-135M-Instruct, or {EMBEDDED_MODEL} (the embedded model)."
+        )
+    return name
+
+
+def check_model_options(args: argparse.Namespace) -> None:
+    """Check the options ``add_model_options`` added, before anything heavy loads: the model folder, the adapter
+    folder (``find_adapter``: a LoRA adapter or a training run holding one), the device (``ModelConfig``'s rule),
+    ``--max-new-tokens`` and the labels. Raises ValueError or FileNotFoundError with the fix."""
+    if args.model is not None:
+        check_model_name(args.model)
+    device = args.device or "auto"
+    if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
+        raise ValueError(f"--device {device!r} is not a device; give auto, cpu, cuda or cuda:N, e.g. --device cpu.")
+    if getattr(args, "adapter", None) is not None:
+        find_adapter(args.adapter)
+    if args.max_new_tokens is not None:
+        check_int("--max-new-tokens", args.max_new_tokens, minimum=1)
+    labels = parse_labels(args.labels)
+    if labels is not None:
+        try:
+            validate_labels(labels)
+        except ValueError as error:
+            reason = str(error).split(";")[0]  # without its Python example
+            raise ValueError(f"--labels {','.join(labels)}: {reason}; write e.g. --labels action1,action2.") from None
+        args.labels = [",".join(labels)]  # parsed once: the command's own parse_labels repeats no deprecation message

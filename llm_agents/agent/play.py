@@ -29,6 +29,7 @@ class PlayOptions:
 
     ``adapter`` is an adapter folder or a training run folder (its final adapter, as ``evaluate`` takes it); with a
     run folder, ``model`` and ``labels`` default to the run's. ``model`` None is the embedded model otherwise.
+    ``force`` loads the adapter even onto a base model other than its own (a warning instead of the refusal).
     """
 
     game: str = "IPD-v0"
@@ -43,6 +44,7 @@ class PlayOptions:
     device: str = "auto"
     dtype: str = "auto"
     quantization: str = "none"
+    force: bool = False
 
 
 def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict:
@@ -62,6 +64,7 @@ def play(options: PlayOptions, *, as_json: bool = False, print_fn=print) -> dict
     agent = LLMAgent.load(
         ModelConfig(name=model, device=options.device, dtype=options.dtype, quantization=options.quantization),  # type: ignore[arg-type]
         adapter=adapter,
+        force=options.force,
         labels=labels,
         parse_mode=options.parse_mode,
         generation=GenerationConfig(max_new_tokens=options.max_new_tokens),

@@ -1,6 +1,7 @@
 """``llm-agents evaluate``: the test protocol from the command line, for a strategy, a base model or an adapter.
 
-``add_evaluate_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``.
+``add_evaluate_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``. Both commands check every argument
+(``checked_request``: the protocol, the policy, the model and adapter folders, ``--out``) before torch loads.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from llm_agents.agent.options import add_model_options, parse_labels
+from llm_agents.agent.options import add_model_options, check_model_options, parse_labels
+from llm_agents.console import release_warnings
 from llm_agents.evaluation.protocol import GAME_IDS, OTHER_PROMPTS, EvaluationConfig
 from llm_agents.evaluation.request import PolicySpec, protocol_from
 from matrix_games.core.actions import TEST_LABELS
@@ -62,6 +64,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     agent.add_argument("--label", help="the model's name in reports (evaluations with one label are its seeds)")
     agent.add_argument("--policy-seed", type=int, default=0, help="seed of the agent's own sampling [0]")
     agent.add_argument("--batch-size", type=int, default=64, help="prompts per generation call [64]")
+    agent.add_argument(
+        "--force",
+        action="store_true",
+        help="load --adapter even onto a base model other than the one it was trained on (a warning, not a refusal)",
+    )
     add_model_options(parser, labels_help="the test labels C,D [action3,action4]")
     protocol = parser.add_argument_group("protocol (defaults: the paper's)")
     protocol.add_argument(
@@ -124,14 +131,27 @@ def spec_from_args(args: argparse.Namespace) -> PolicySpec:
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         parse_mode=args.parse_mode or "strict",
+        force=args.force,
     )
+
+
+def checked_request(args: argparse.Namespace) -> tuple[EvaluationConfig, PolicySpec]:
+    """The protocol and the policy the flags describe, every flag checked (names, numbers, the model and adapter
+    folders, ``--out``) so that a mistake is reported before torch loads."""
+    if args.policy is None:
+        check_model_options(args)
+    config, spec = config_from_args(args), spec_from_args(args)
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file; give a folder for the results, e.g. --out runs/eval_demo.")
+    release_warnings()
+    return config, spec
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Run the ``evaluate`` subcommand; print a table per game (and the JSON summary with ``--json``)."""
+    config, spec = checked_request(args)
     from llm_agents.evaluation.evaluate import evaluate_run
 
-    config, spec = config_from_args(args), spec_from_args(args)  # checked before torch loads
     summary = evaluate_run(spec, config, args.out, exact=args.exact, figures=not args.no_figures)
     print(format_summary(summary))
     written = "summary.json, analysis.json" if args.exact else "rounds.csv, summary.json"
@@ -143,10 +163,10 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 def command_analyse(args: argparse.Namespace) -> int:
     """Run the ``analyse`` subcommand: write ``analysis.json`` and ``analysis.png``, print the states and results."""
+    config, spec = checked_request(args)
     from llm_agents.evaluation.exact import analyse
     from llm_agents.evaluation.request import make_policy
 
-    config, spec = config_from_args(args), spec_from_args(args)
     policy = make_policy(spec, exact=True)
     analysis, path = analyse(policy, config, args.out, label=args.label, figures=not args.no_figures)
     print(format_analysis(analysis))

@@ -1,6 +1,8 @@
 """``llm-agents report RUN_OR_EVAL_DIRS... --out DIR``: the paper's figures and tables across runs, in report.md.
 
-``add_report_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``.
+``add_report_parser(subparsers)`` adds the subcommand to ``llm_agents.cli``. The folders are checked before matplotlib
+loads. ``DESCRIPTION`` is printed as written (argparse %-formats only ``help=`` texts, where a percent sign is written
+``%%``; writing it so here printed "95%%").
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def command_report(args: argparse.Namespace) -> int:
     """Run the ``report`` subcommand and print where the report is."""
+    for folder in args.paths:
+        if not folder.exists():
+            raise FileNotFoundError(
+                f"{folder} does not exist; give evaluation folders, training run folders or a parent."
+            )
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file; give a folder for the report, e.g. --out runs/report.")
     from llm_agents.reporting.report import ReportConfig, write_report
 
     path = write_report(ReportConfig(tuple(args.paths), args.out, strict=args.strict))

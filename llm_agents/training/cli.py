@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llm_agents.agent.options import add_model_options, add_set_option, parse_labels
+from llm_agents.agent.options import add_model_options, add_set_option, check_model_name, parse_labels
+from llm_agents.console import describe, exit_status, release_warnings
 from llm_agents.runs.config_files import apply_overrides, parse_override, read_yaml
 from llm_agents.training.config import RESET_AT_SWITCH, TRACKERS
 from llm_agents.training.config_io import config_from_dict
@@ -113,6 +114,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     for text in args.settings:
         key, value = parse_override(text)
         overrides[key] = value
+    if getattr(args, "threads", None) is not None:  # the top-level --threads, given explicitly: it wins
+        overrides["threads"] = args.threads
     return overrides
 
 
@@ -133,6 +136,8 @@ def config_from_args(args: argparse.Namespace):
 
 def command_train(args: argparse.Namespace) -> None:
     config = config_from_args(args)  # checked before torch and the model load
+    check_model_name(config.model.name)
+    release_warnings()
     from llm_agents.training.runner import TrainingDiverged, train
 
     try:
@@ -140,9 +145,9 @@ def command_train(args: argparse.Namespace) -> None:
     except TrainingDiverged as error:
         print(f"llm-agents train: {error}", file=sys.stderr)
         raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        print(f"llm-agents train: interrupted. {_where_to_resume(config.output_dir)}", file=sys.stderr)
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (llm_agents.console)
+        print(f"llm-agents train: {describe(stop)}. {_where_to_resume(config.output_dir)}", file=sys.stderr)
+        raise SystemExit(exit_status(stop)) from None
     print(result.summary_text)
     print(f"run folder: {result.output_dir}  (plot: {result.plot.name}, {result.wall_time_s:.0f} s)")
 

@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args
 
 from matrix_games.core.actions import DEFAULT_LABELS, validate_labels
 from matrix_games.core.games import PUBLIC_GOODS, Game, get_game
-from matrix_games.core.validation import check_choice, check_finite, check_int, check_probability
+from matrix_games.core.validation import check_choice, check_finite, check_int, check_probability, close_match
 from matrix_games.rewards import DEFAULT_ILLEGAL_REWARD
 from matrix_games.text import PROMPT_KINDS, PromptKind
 
@@ -140,10 +140,11 @@ def settings_from(game: str | Game | GameSettings, changes: dict[str, Any]) -> G
         game = PublicGoodsGame(**parameters)
     unknown = sorted(set(changes) - set(GameSettings.field_names()))
     if unknown:
+        known = [*GameSettings.field_names(), *GAME_PARAMETERS, "render_mode"]
         raise TypeError(
             f"got an unexpected keyword argument {unknown[0]!r} (Python's wording, which wrappers such as TorchRL's "
-            f"GymEnv look for): unknown environment argument(s) {unknown}. The game settings are "
-            f"{list(GameSettings.field_names())}."
+            f"GymEnv look for): unknown environment argument(s) {unknown}.{close_match(unknown[0], known)} The game "
+            f"settings are {list(GameSettings.field_names())}."
         )
     if isinstance(game, GameSettings):
         return game.replace(**changes) if changes else game
