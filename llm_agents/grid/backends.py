@@ -7,8 +7,11 @@ its own: a retried trial resumes from its run folder (``trial.run_trial``), whic
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 from llm_agents.grid.progress import Manifest, TrialLines, line_due, progress_line
 from llm_agents.grid.spec import GridFileError, GridSpec, Trial
@@ -70,8 +73,14 @@ def require_ray() -> None:
 
 def run_on_ray(
     spec: GridSpec, trials: Sequence[Trial], manifest: Manifest, emit: Emit, *, address: str | None, dashboard: bool
-) -> None:
-    """The trials as Ray Tune trials, on a local Ray (this machine's CPUs) or the cluster at ``address``."""
+) -> bool:
+    """The trials as Ray Tune trials, on a local Ray (this machine's CPUs) or the cluster at ``address``; return
+    whether Ctrl-C stopped them.
+
+    Tune's own Ctrl-C handler is replaced by ours: the first Ctrl-C stops every trial through a ``Stopper`` (their
+    folders keep their last checkpoints) and is remembered, so that the grid can say it was stopped; a second one
+    stops at once (``KeyboardInterrupt``).
+    """
     require_ray()
     import ray
     from ray import tune
@@ -89,6 +98,7 @@ def run_on_ray(
         emit(f"Ray dashboard: http://{context.dashboard_url}")
     _check_resources(spec, ray.cluster_resources())
     by_name = {trial.name: trial for trial in trials}
+    stop = StopFlag()
     trainable = tune.with_resources(
         tune.with_parameters(_tune_trainable, trials=by_name),
         {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial},
@@ -101,11 +111,78 @@ def run_on_ray(
             name="tune",
             storage_path=str(spec.output_dir / "ray"),
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+            stop=_stopper(stop),
             verbose=0,
-            callbacks=[_callback(by_name, manifest, emit)],
+            callbacks=[_callback(by_name, manifest, emit, stop)],
         ),
     )
-    tuner.fit()
+    with _interrupt_sets(stop, emit):
+        tuner.fit()
+    return stop.is_set()
+
+
+@contextlib.contextmanager
+def _interrupt_sets(stop: StopFlag, emit: Emit) -> Iterator[None]:
+    """While inside, the first SIGINT (Ctrl-C) sets ``stop`` instead of raising; the next one raises as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+        emit("Ctrl-C: stopping the trials (press it again to stop at once)")
+
+    tune_handler = os.environ.get("TUNE_DISABLE_SIGINT_HANDLER")
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Tune's handler would stop the trials without telling us
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if tune_handler is None:
+            os.environ.pop("TUNE_DISABLE_SIGINT_HANDLER", None)
+        else:
+            os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = tune_handler
+
+
+class StopFlag:
+    """A threading event that Tune can pickle: Tune pickles its run settings (the stopper, the callbacks) into the
+    experiment's state, and an event holds a lock, so a pickled copy (only read back by a resume) starts unset."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self._event = threading.Event()
+
+
+def _stopper(stop: StopFlag):
+    from ray import tune
+
+    class StopAll(tune.Stopper):
+        """Stops every trial once ``stop`` is set (Ctrl-C)."""
+
+        def __init__(self, event: StopFlag) -> None:
+            self.event = event
+
+        def __call__(self, trial_id: str, result: dict) -> bool:
+            return self.event.is_set()
+
+        def stop_all(self) -> bool:
+            return self.event.is_set()
+
+    return StopAll(stop)
 
 
 def _check_resources(spec: GridSpec, available: dict) -> None:
@@ -118,7 +195,7 @@ def _check_resources(spec: GridSpec, available: dict) -> None:
             )
 
 
-def _callback(by_name: dict[str, Trial], manifest: Manifest, emit: Emit):
+def _callback(by_name: dict[str, Trial], manifest: Manifest, emit: Emit, stop: StopFlag):
     from ray import tune
 
     class Lines(tune.Callback):
@@ -150,6 +227,9 @@ def _callback(by_name: dict[str, Trial], manifest: Manifest, emit: Emit):
 
         def on_trial_error(self, iteration, trials, trial, **info):
             name = trial.config["trial"]
+            if stop.is_set():  # its worker got the Ctrl-C too
+                manifest.set(name, "interrupted")
+                return
             emit(f"{name}: failed after {manifest.states[name].get('attempts', 1)} attempt(s)")
             manifest.set(name, "failed")
 

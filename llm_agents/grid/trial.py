@@ -13,6 +13,7 @@ import io
 import json
 from typing import Literal
 
+from llm_agents import threads
 from llm_agents.grid.spec import Trial
 from llm_agents.training import Tracker
 
@@ -30,7 +31,12 @@ def trial_state(trial: Trial, evaluates: bool) -> TrialState:
 
 
 def run_trial(trial: Trial, observer: Tracker | None = None) -> dict:
-    """Train and evaluate ``trial`` as far as it is not done yet; return its result row (see ``result_row``)."""
+    """Train and evaluate ``trial`` as far as it is not done yet; return its result row (see ``result_row``).
+
+    Its torch runs with ``trial.threads`` threads (its ``cpus_per_trial``), set before anything heavy: Ray gives a
+    trial that many CPUs, and torch's default (every core of the machine) would make concurrent trials fight for them.
+    """
+    threads.configure_threads(trial.threads)
     from llm_agents.evaluation.evaluate import evaluate_run
     from llm_agents.runs.folder import RunFolder, complete_checkpoints
     from llm_agents.training import config_from_dict, train
