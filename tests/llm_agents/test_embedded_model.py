@@ -97,8 +97,12 @@ def test_agent_plays_the_parallel_env(embedded):
 
 
 def test_one_demo_sized_ppo_step_is_the_same_in_both_layouts(embedded):
-    """20 answers to 4 distinct paper prompts (the demo's batch), float32, LoRA r=8: the tree layout's PPO step has
-    the padded layout's statistics (1e-5) and updated weights (1e-5 relative, each layer's W + scale * B A).
+    """6 answers to 2 distinct paper prompts, float32, LoRA r=8: the tree layout's PPO step has the padded layout's
+    statistics (1e-5) and updated weights (1e-5 relative, each layer's W + scale * B A).
+
+    Six rows, not the demo's 20: a padded batch with gradients through the whole model holds about 0.4 GB per row of
+    the paper's prompt, and 20 rows took the suite to 11 GB (it stays under 6 GB). Several minibatches would not do:
+    after the first Adam step float rounding is amplified past 1e-5 in the next minibatch's statistics.
 
     Adam's first step moves each adapter entry by about lr * g / (|g| + eps), so an entry whose gradient is near 0
     turns float rounding into a visible difference of that entry (at most the two steps' distance, 2 lr); the weights
@@ -113,17 +117,17 @@ def test_one_demo_sized_ppo_step_is_the_same_in_both_layouts(embedded):
     peft_model = attach_lora(model, LoRAConfig(r=8, alpha=16, dropout=0.0))
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     start = [p.detach().clone() for p in trainable]
-    _, ids = encode_prompts(paper_prompts(4, labels=("C", "D")), tokenizer)
-    answer_ids = [tokenizer(label, add_special_tokens=False)["input_ids"] for label in ("C", "D", "C", "D", "C")]
-    queries = [torch.tensor(ids[row % 4]) for row in range(20)]
-    responses = [torch.tensor(answer_ids[row % 5]) for row in range(20)]
-    scores = [float(row % 3) - 1.0 for row in range(20)]
+    _, ids = encode_prompts(paper_prompts(2, labels=("C", "D")), tokenizer)
+    answer_ids = [tokenizer(label, add_special_tokens=False)["input_ids"] for label in ("C", "D", "C")]
+    queries = [torch.tensor(ids[row % 2]) for row in range(6)]
+    responses = [torch.tensor(answer_ids[row % 3]) for row in range(6)]
+    scores = [float(row % 3) - 1.0 for row in range(6)]
     results = {}
     for batching in ("padded", "tree"):
         with torch.no_grad():
             for parameter, value in zip(trainable, start, strict=True):
                 parameter.copy_(value)
-        config = PPOConfig(learning_rate=5e-4, ppo_epochs=1, mini_batch_size=20, seed=1)
+        config = PPOConfig(learning_rate=5e-4, ppo_epochs=1, mini_batch_size=6, seed=1)
         stats = PPOTrainer(peft_model, config, batching=batching).step(queries, responses, scores)
         adapters = [p.detach().clone() for p in trainable]
         with torch.no_grad():
@@ -138,4 +142,4 @@ def test_one_demo_sized_ppo_step_is_the_same_in_both_layouts(embedded):
         assert float((a - b).norm()) <= 1e-5 * float(a.norm())
     for a, b in zip(padded_adapters, tree_adapters, strict=True):
         assert float((a - b).abs().max()) <= 2 * 5e-4 * 1.01  # at most one Adam step apart, entry by entry
-    assert tree["batch/computed_tokens"] < padded["batch/computed_tokens"] / 3
+    assert tree["batch/computed_tokens"] < padded["batch/computed_tokens"] / 2.5
