@@ -57,19 +57,15 @@ class PublicGoodsGame:
                 f"num_players must be a whole number from 2 to {MAX_PLAYERS}, got {players!r}; e.g. num_players=4."
             )
         object.__setattr__(self, "num_players", int(players))
-        endowment = check_finite("endowment", self.endowment, example="10")
-        if not 0 < endowment <= MAX_AMOUNT:
-            raise ValueError(
-                f"endowment must be a positive number of at most {MAX_AMOUNT:g}, got {self.endowment!r}; "
-                "e.g. endowment=10 (larger amounts overflow the payoffs and the prompt's length)."
-            )
+        endowment = _positive_up_to("endowment", self.endowment, MAX_AMOUNT, "endowment=10", "larger amounts overflow")
         object.__setattr__(self, "endowment", endowment)
-        multiplier = check_finite("multiplier", self.multiplier, example="1.6")
-        if not 0 < multiplier <= MAX_MULTIPLIER:
-            raise ValueError(
-                f"multiplier must be a positive number of at most {MAX_MULTIPLIER:g}, got {self.multiplier!r}; "
-                "e.g. multiplier=1.6 (a social dilemma needs 1 < multiplier < num_players)."
-            )
+        multiplier = _positive_up_to(
+            "multiplier",
+            self.multiplier,
+            MAX_MULTIPLIER,
+            "multiplier=1.6",
+            "a dilemma needs 1 < multiplier < num_players",
+        )
         object.__setattr__(self, "multiplier", multiplier)
         if not 1.0 < multiplier < self.num_players:
             warnings.warn(
@@ -110,6 +106,16 @@ class PublicGoodsGame:
             raise ValueError(f"Only a 2-player public goods game is a 2x2 game; this one has {self.num_players}.")
         table = [[self.round_payoffs((a, b)) for b in (0, 1)] for a in (0, 1)]
         return MatrixGame.from_table(self.name, table, title=self.title)
+
+
+def _positive_up_to(name: str, value: object, maximum: float, example: str, why: str) -> float:
+    """``value`` as a finite float in (0, maximum], or a ValueError naming it."""
+    number = check_finite(name, value, example=example.split("=")[1])
+    if not 0 < number <= maximum:
+        raise ValueError(
+            f"{name} must be a positive number of at most {maximum:g}, got {value!r}; e.g. {example} ({why})."
+        )
+    return number
 
 
 def format_amount(value: float) -> str:
