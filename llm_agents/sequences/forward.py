@@ -9,7 +9,8 @@ Two layouts, one result (``ForwardOutput``, answer positions right-aligned in ``
 - ``TreeBatch`` (``batching="tree"``): the *distinct* sequences packed as a prefix tree (``prefix_tree.py``) into one
   row with a tree-shaped mask: a repeated sequence or a shared prefix is computed once, and every row reads its
   positions from the shared nodes. Reading through an index keeps the mathematics: a duplicated row's loss and
-  gradient flow back through the same node as often as it is read, exactly as if it had been computed twice.
+  gradient flow back through the same node as often as it is read, exactly as if it had been computed twice. Its
+  attention computes only the pairs the tree allows (``tree_attention.py``), not the dense T x T mask's, on CPU.
 
 We chose the tree packing over a shared-prefix KV cache because one packed forward serves the training passes
 (with gradients) as well as sampling, and the tree captures every shared prefix, not only a common first part: the
@@ -24,12 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import torch
 from torch import nn
 
 from llm_agents.sequences import Batching
 from llm_agents.sequences.prefix_tree import PrefixTree
+from llm_agents.sequences.tree_attention import LAYOUT_KWARG, TreeLayout, supports_tree_attention, tree_attention
+from matrix_games.core.validation import check_choice
+
+TreeAttention = Literal["auto", "chunked", "dense"]
+TREE_ATTENTIONS: tuple[str, ...] = get_args(TreeAttention)
 
 
 def logprobs_of_tokens(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
@@ -154,6 +161,10 @@ class TreeBatch:
         keep: ``(K,)`` the nodes whose outputs some answer position reads, in packed order.
         gather: ``(B, R)`` for each right-aligned answer position, its index in ``keep`` (0 where ``mask`` is 0).
         response_tokens, mask: as ``PaddedBatch``'s.
+        attention: ``"chunked"`` computes only the (query, key) pairs the tree allows (``tree_attention.py``,
+            where the model runs SDPA or eager attention; else dense); ``"dense"`` is the model's own attention under
+            the whole T x T tree mask; ``"auto"`` is chunked on CPU, where it was measured faster, and dense
+            elsewhere. The same numbers up to float rounding; the dense one is kept for comparison.
     """
 
     queries: list[torch.Tensor] = field(repr=False)
@@ -163,6 +174,7 @@ class TreeBatch:
     gather: torch.Tensor
     response_tokens: torch.Tensor
     mask: torch.Tensor
+    attention: TreeAttention = "auto"
 
     @property
     def response_width(self) -> int:
@@ -177,21 +189,31 @@ class TreeBatch:
         """The rows ``indices`` as a tree of their own."""
         rows = indices.tolist()
         queries, responses = [self.queries[i] for i in rows], [self.responses[i] for i in rows]
-        return pack_tree(queries, responses, 0, self.response_tokens.device, width=self.response_width)
+        return pack_tree(
+            queries, responses, 0, self.response_tokens.device, width=self.response_width, attention=self.attention
+        )
 
     def forward(self, model: nn.Module, value_head: nn.Module | None) -> ForwardOutput:
-        device = self.response_tokens.device
+        device, dtype = self.response_tokens.device, model_dtype(model)
         nodes = range(len(self.tree))
         input_ids, position_ids = self.tree.inputs(nodes, device)
-        mask = self.tree.attention_mask(nodes, len(self.tree), dtype=model_dtype(model), device=device)
-        output = model(
+        inputs = dict(
             input_ids=input_ids,
-            attention_mask=mask,
             position_ids=position_ids,
             use_cache=False,
             output_hidden_states=value_head is not None,
             logits_to_keep=self.keep,
         )
+        chunked = self.attention == "chunked" or (self.attention == "auto" and device.type == "cpu")
+        if chunked and supports_tree_attention(model):
+            # a placeholder 4D mask (transformers passes a 4D mask through untouched): the layout holds the real one
+            placeholder = torch.zeros((1, 1, 1, 1), dtype=dtype, device=device)
+            layout = TreeLayout.of(self.tree, dtype=dtype, device=device)
+            with tree_attention(model):
+                output = model(attention_mask=placeholder, **inputs, **{LAYOUT_KWARG: layout})
+        else:
+            mask = self.tree.attention_mask(nodes, len(self.tree), dtype=dtype, device=device)
+            output = model(attention_mask=mask, **inputs)
         logits = output.logits[0][self.gather].float()
         values = None
         if value_head is not None:
@@ -206,8 +228,10 @@ def pack_tree(
     device: torch.device,
     *,
     width: int | None = None,
+    attention: TreeAttention = "auto",
 ) -> TreeBatch:
     """The batch as a ``TreeBatch``: one prefix tree of its sequences and where each answer position reads."""
+    attention = check_choice("attention", attention, TREE_ATTENTIONS)
     tree = PrefixTree()
     reads: list[list[int]] = []  # per row, the nodes that predict its answer tokens
     for query, response in zip(queries, responses, strict=True):
@@ -228,6 +252,7 @@ def pack_tree(
         gather.to(device),
         tokens.to(device),
         mask.to(device),
+        attention,
     )
 
 

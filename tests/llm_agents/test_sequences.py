@@ -7,17 +7,21 @@ within 1e-5, updated weights within 1e-5 relative), the same samples from the sa
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 import torch
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from llm_agents.agent.config import GenerationConfig
 from llm_agents.agent.generation import sample_completions
 from llm_agents.ppo import PPOConfig, PPOTrainer
+from llm_agents.sequences import tree_attention
 from llm_agents.sequences.decoding import PrefixCache
 from llm_agents.sequences.forward import pack, pack_tree
 from llm_agents.sequences.prefix_tree import PrefixTree
 from llm_agents.sequences.reference import ReferenceMemo
+from llm_agents.sequences.tree_attention import TreeLayout, chains, chunk_bounds
 
 
 def shared_batch(seed: int = 0):
@@ -72,6 +76,95 @@ def test_a_tree_batch_computes_the_distinct_tokens_and_reads_what_the_padded_bat
     assert torch.equal(tree.mask, padded.mask) and torch.equal(
         tree.response_tokens * tree.mask.long(), padded.response_tokens * padded.mask.long()
     )
+
+
+def test_the_chunks_cover_the_tree_and_restrict_its_mask_to_the_keys_they_read():
+    tree = PrefixTree()
+    for sequence in ([1, 2, 3, 4], [1, 2, 5], [1, 2, 5, 6, 7], [1, 8], [1, 2, 3, 9], [4, 4]):
+        tree.add(sequence)
+    assert chains(tree) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 7), (7, 8), (8, 9), (9, 11)]
+    dense = tree.attention_mask(range(len(tree)), len(tree), dtype=torch.float32, device=torch.device("cpu"))[0, 0]
+    for call_cost in (0, 10, 10**6):
+        bounds = chunk_bounds(tree, call_cost)
+        assert bounds[0][0] == 0 and bounds[-1][1] == len(tree)
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))  # consecutive runs
+        layout = TreeLayout.of(tree, dtype=torch.float32, device=torch.device("cpu"), call_cost=call_cost)
+        rebuilt = torch.full_like(dense, torch.finfo(torch.float32).min)
+        for chunk in layout.chunks:
+            keys = torch.arange(chunk.stop) if chunk.keys is None else chunk.keys
+            rebuilt[chunk.start : chunk.stop, keys] = chunk.mask
+        assert torch.equal(rebuilt, dense)
+        assert layout.pairs <= len(tree) ** 2
+    assert len(chunk_bounds(tree, 0)) == len(chains(tree)) and chunk_bounds(tree, 10**6) == [(0, len(tree))]
+
+
+@pytest.mark.parametrize("call_cost", [0, 40, 10**6])
+def test_the_chunked_tree_attention_gives_the_dense_and_padded_numbers_and_gradients(
+    make_lora_model, monkeypatch, call_cost
+):
+    """One chunk per chain, a few chunks, one chunk: the same log-probs, values and LoRA and value-head gradients as
+    the dense tree mask and the padded batch, with and without gradients."""
+    from llm_agents.ppo import ValueHead
+
+    monkeypatch.setattr(tree_attention, "CALL_COST", call_cost)
+    model = make_lora_model(init_lora_weights=False)
+    head = ValueHead(32).eval()
+    queries, responses, _ = shared_batch()
+    cpu = torch.device("cpu")
+    batches = {
+        "padded": pack(queries, responses, 0, cpu),
+        "dense": pack_tree(queries, responses, 0, cpu, attention="dense"),
+        "chunked": pack_tree(queries, responses, 0, cpu, attention="chunked"),
+        "auto": pack_tree(queries, responses, 0, cpu),  # chunked on CPU
+    }
+    trained = [p for p in [*model.parameters(), *head.parameters()] if p.requires_grad]
+    results = {}
+    for name, batch in batches.items():
+        with torch.no_grad():
+            detached = batch.forward(model, head)
+        output = batch.forward(model, head)
+        ((output.logprobs * batch.mask).sum() + (output.values * batch.mask).sum()).backward()
+        results[name] = (detached, output, [p.grad.clone() for p in trained])
+        model.zero_grad(set_to_none=True)
+        head.zero_grad(set_to_none=True)
+    mask = batches["padded"].mask
+    for name in ("chunked", "auto"):
+        for other in ("dense", "padded"):
+            (a_free, a, a_grads), (b_free, b, b_grads) = results[name], results[other]
+            for x, y in ((a_free, b_free), (a, b)):
+                torch.testing.assert_close(x.logprobs * mask, y.logprobs * mask, atol=1e-5, rtol=1e-5)
+                torch.testing.assert_close(x.values * mask, y.values * mask, atol=1e-5, rtol=1e-5)
+            for x, y in zip(a_grads, b_grads, strict=True):
+                torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5)
+    assert model.config._attn_implementation == "sdpa"  # the model's own attention again after the forward
+
+
+def test_the_chunked_tree_attention_runs_only_in_the_tree_forward(make_lora_model, monkeypatch):
+    model = make_lora_model(init_lora_weights=False)
+    queries, responses, _ = shared_batch()
+    calls = []
+    chunked = tree_attention.chunked_attention
+
+    def counted(*args, **kwargs):
+        calls.append(tree_attention.LAYOUT_KWARG in kwargs)
+        return chunked(*args, **kwargs)
+
+    monkeypatch.setitem(ALL_ATTENTION_FUNCTIONS, tree_attention.ATTENTION, counted)
+    with torch.no_grad():
+        pack_tree(queries, responses, 0, torch.device("cpu"), attention="dense").forward(model, None)
+        assert calls == []
+        pack_tree(queries, responses, 0, torch.device("cpu")).forward(model, None)
+        assert calls == [True] * model.config.num_hidden_layers
+
+        def failing(*args, **kwargs):
+            raise RuntimeError("a failure inside the forward")
+
+        monkeypatch.setitem(ALL_ATTENTION_FUNCTIONS, tree_attention.ATTENTION, failing)
+        with pytest.raises(RuntimeError, match="inside the forward"):
+            pack_tree(queries, responses, 0, torch.device("cpu")).forward(model, None)
+    assert model.config._attn_implementation == "sdpa"  # restored after the error
+    with pytest.raises(ValueError, match="attention"):
+        pack_tree(queries, responses, 0, torch.device("cpu"), attention="sparse")
 
 
 @pytest.mark.parametrize(("epochs", "minibatches"), [(1, 1), (2, 3)])
@@ -157,3 +250,25 @@ def test_a_shared_prefix_cache_computes_a_repeated_prompt_once(tiny_llama, tiny_
         handle.remove()
     assert [s.completion_ids.tolist() for s in again] == [s.completion_ids.tolist() for s in first]
     assert len(cache.tree) == nodes and seen == []  # the same prompts and answers: nothing computed again
+
+
+def test_models_with_a_soft_cap_or_a_sliding_window_keep_the_dense_tree_mask(make_tiny_llama):
+    """Gemma-2 caps its attention logits and slides a window: the chunks implement neither, so it stays dense."""
+    from transformers import Gemma2Config, Gemma2ForCausalLM
+
+    from llm_agents.sequences.tree_attention import supports_tree_attention
+
+    assert supports_tree_attention(make_tiny_llama())
+    gemma = Gemma2ForCausalLM(
+        Gemma2Config(
+            vocab_size=64,
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=8,
+            attn_implementation="eager",  # transformers' choice for Gemma-2 (it has no SDPA path for it)
+        )
+    )
+    assert gemma.config._attn_implementation == "eager" and not supports_tree_attention(gemma)
