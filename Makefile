@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= llm,dev,docs,rl,bench,grid,trl
 BIN := $(VENV)/bin
 
-.PHONY: install test test-rllib demo lint docs install-check ci clean
+.PHONY: install test test-rllib demo lint docs install-check ci clean gpu-wheels
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,10 @@ install-check:
 
 # What CI runs (.ci/run): lint, the tests with the doctests of both packages, the docs site, the README's install.
 ci: lint test docs install-check
+
+# The wheels a lent GPU machine lacks, for benchmarks/gpu_check.py (docs/gpu.md), with their size against 64 MiB.
+gpu-wheels: install
+	PIP=$(BIN)/pip bash scripts/gpu_wheels.sh gpu-wheels
 
 demo: install
 	$(BIN)/python examples/train_demo.py
