@@ -50,20 +50,8 @@ def test_action_types_figure(table: Mapping[str, Mapping[str, Estimate]], path: 
     models = list(table)
     figure, grid = plots.subplots((8.5, 0.55 * len(models) + 1.6))
     ax = grid[0, 0]
-    left = np.zeros(len(models))
-    for kind in ACTION_TYPES:
-        widths = np.nan_to_num([table[m][kind].mean for m in models])
-        if widths.any():
-            ax.barh(
-                range(len(models)),
-                widths,
-                left=left,
-                color=ACTION_TYPE_COLORS[kind],
-                edgecolor="#555555",
-                linewidth=0.5,
-                label=kind,
-            )
-            left += widths
+    bands = [(kind, [table[m][kind].mean for m in models], ACTION_TYPE_COLORS[kind]) for kind in ACTION_TYPES]
+    _stacked_bars(ax, bands, skip_empty=True)
     ax.set_yticks(range(len(models)), [_wrap(m, 34) for m in models], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -88,19 +76,11 @@ def other_prompts_figure(table: Mapping[str, Mapping[str, Mapping[str, Estimate]
     )
     for index, kind in enumerate(kinds):
         ax = axes[index // columns][index % columns]
-        left = np.zeros(len(models))
-        for answer in ANSWER_KINDS:
-            widths = np.nan_to_num([table[m][kind][answer].mean for m in models])
-            ax.barh(
-                range(len(models)),
-                widths,
-                left=left,
-                color=ANSWER_KIND_COLORS[answer],
-                edgecolor="#555555",
-                linewidth=0.5,
-                label=answer,
-            )
-            left += widths
+        bands = [
+            (answer, [table[m][kind][answer].mean for m in models], ANSWER_KIND_COLORS[answer])
+            for answer in ANSWER_KINDS
+        ]
+        _stacked_bars(ax, bands)
         ax.set_yticks(range(len(models)), [_wrap(m, 30) for m in models], fontsize=8)
         ax.set_xlim(0, 1)
         ax.set_title(plots.short_name(kind).replace("\n", " "), fontsize=9)
@@ -158,3 +138,16 @@ def training_cooperation_figure(curves: Mapping[str, TrainingCurves], path: Path
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False, fontsize=8, title="model (runs)")
     figure.tight_layout()
     return plots.save(figure, path)
+
+
+def _stacked_bars(ax, bands, *, skip_empty: bool = False) -> None:
+    """One horizontal bar per model, its ``bands`` (label, one share per model, colour) stacked left to right; NaN
+    shares (no data) count as 0."""
+    left = None
+    for label, shares, color in bands:
+        widths = np.nan_to_num(np.asarray(shares, dtype=float))
+        left = np.zeros(len(widths)) if left is None else left
+        if skip_empty and not widths.any():
+            continue
+        ax.barh(range(len(widths)), widths, left=left, color=color, edgecolor="#555555", linewidth=0.5, label=label)
+        left = left + widths
