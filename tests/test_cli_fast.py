@@ -34,6 +34,7 @@ sys.exit(code)
 
 SIGNAL_AT_TORCH = """
 import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's Ctrl-C, even when started in the background
 
 class SignalAtTorch:
     def find_spec(self, name, path=None, target=None):

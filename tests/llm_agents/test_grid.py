@@ -239,15 +239,22 @@ def test_on_ray_the_first_ctrl_c_stops_the_trials_and_the_second_raises():
     from llm_agents.grid.backends import StopFlag, _interrupt_sets
 
     stop, lines = StopFlag(), []
+    # a terminal's Ctrl-C: a suite started in the background inherits SIGINT ignored
+    terminal = signal.signal(signal.SIGINT, signal.default_int_handler)
     before = signal.getsignal(signal.SIGINT)
     with _interrupt_sets(stop, lines.append):
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0)  # the handler runs between bytecodes
+        signal.raise_signal(signal.SIGINT)  # to this thread, so the handler runs at the next bytecode
+        for _ in range(500):  # and still wait, in case another thread took it (torch's and Ray's threads exist)
+            if stop.is_set():
+                break
+            time.sleep(0.01)
         assert stop.is_set() and "Ctrl-C: stopping the trials" in lines[0]
         with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0)
+            signal.raise_signal(signal.SIGINT)
+            for _ in range(500):
+                time.sleep(0.01)
     assert signal.getsignal(signal.SIGINT) is before
+    signal.signal(signal.SIGINT, terminal)
     assert not pickle.loads(pickle.dumps(stop)).is_set()  # Tune pickles its run settings; a copy starts unset
 
 
