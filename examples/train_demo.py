@@ -96,4 +96,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from llm_agents.console import one_line_warnings, quiet_libraries
+
+    with quiet_libraries(), one_line_warnings("train_demo"):  # as the llm-agents commands: libraries' noise off
+        main()

@@ -320,6 +320,7 @@ def test_demo_script_runs_end_to_end_on_the_tiny_model(tiny_llama_dir, tmp_path)
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=environment)
     assert result.returncode == 0, result.stderr
     assert "base model" in result.stdout and "fine-tuned" in result.stdout
+    assert "Loading weights" not in result.stderr and "FutureWarning" not in result.stderr  # quiet, as the CLI
     evaluation = json.loads((out / "demo_evaluation.json").read_text())
     assert evaluation["base_model"]["rounds"] == evaluation["fine_tuned"]["rounds"] == 2 * 2
     assert (out / "action_types.png").is_file() and (out / "adapters" / "player_0" / "adapter_config.json").is_file()
