@@ -29,7 +29,7 @@ RESUME_MAY_CHANGE = (
     "tracker",
     "checkpoint_every",
     "output_dir",
-    "threads",  # how fast, not what: on our CPUs 1 and 2 threads give bit-identical forwards and gradients
+    "threads",  # how fast, not what: other counts only round floats differently (a few 1e-8)
 )
 """Settings a resumed run may change; every other one must match the saved config."""
 
