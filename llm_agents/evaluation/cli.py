@@ -12,6 +12,7 @@ from pathlib import Path
 
 from llm_agents.agent.options import add_model_options, check_model_options, parse_labels
 from llm_agents.console import release_warnings
+from llm_agents.evaluation.folder import check_out_folder
 from llm_agents.evaluation.protocol import GAME_IDS, OTHER_PROMPTS, EvaluationConfig
 from llm_agents.evaluation.request import PolicySpec, protocol_from
 from matrix_games.core.actions import TEST_LABELS
@@ -141,8 +142,7 @@ def checked_request(args: argparse.Namespace) -> tuple[EvaluationConfig, PolicyS
     if args.policy is None:
         check_model_options(args)
     config, spec = config_from_args(args), spec_from_args(args)
-    if args.out.exists() and not args.out.is_dir():
-        raise ValueError(f"--out {args.out} is a file; give a folder for the results, e.g. --out runs/eval_demo.")
+    check_out_folder(args.out)
     release_warnings()
     return config, spec
 

@@ -24,14 +24,11 @@ ANALYSIS_FILE = "analysis.json"
 
 
 def check_out_folder(out_dir: str | Path, setting: str = "--out") -> Path:
-    """``out_dir`` as a folder to write into: refused (a ValueError naming it and the fix) when it, or a folder above
-    it, is a file. Checked before a model loads, so the mistake costs nothing."""
-    out_dir = Path(out_dir)
-    for path in (out_dir, *out_dir.parents):
-        if path.exists() and not path.is_dir():
-            where = "is a file" if path == out_dir else f"lies under {path}, which is a file"
-            raise ValueError(f"{setting} {out_dir} {where}; give a folder for the results (it is created if needed).")
-    return out_dir
+    """``out_dir`` as a folder to write results into (``runs.folder.check_creatable_folder``): checked before a
+    model loads, so the mistake costs nothing."""
+    from llm_agents.runs.folder import check_creatable_folder
+
+    return check_creatable_folder(out_dir, setting, example="runs/eval_demo")
 
 
 def make_out_folder(out_dir: str | Path, setting: str = "--out") -> Path:

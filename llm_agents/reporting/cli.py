@@ -39,8 +39,6 @@ def command_report(args: argparse.Namespace) -> int:
             raise FileNotFoundError(
                 f"{folder} does not exist; give evaluation folders, training run folders or a parent."
             )
-    if args.out.exists() and not args.out.is_dir():
-        raise ValueError(f"--out {args.out} is a file; give a folder for the report, e.g. --out runs/report.")
     from llm_agents.reporting.report import ReportConfig, write_report
 
     path = write_report(ReportConfig(tuple(args.paths), args.out, strict=args.strict))

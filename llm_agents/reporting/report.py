@@ -28,6 +28,7 @@ from llm_agents.reporting.aggregate import (
     training_end_table,
 )
 from llm_agents.reporting.load import discover, group_by_label
+from llm_agents.runs.folder import check_creatable_folder
 from matrix_games.metrics import ACTION_TYPES, ANSWER_KINDS
 from matrix_games.metrics.plotting import short_name
 
@@ -55,8 +56,7 @@ class ReportConfig:
         object.__setattr__(self, "out", Path(self.out))
         if not self.paths:
             raise ValueError("A report needs at least one folder to read.")
-        if self.out.exists() and not self.out.is_dir():
-            raise ValueError(f"--out {self.out} is a file; give a folder for report.md and the figures.")
+        check_creatable_folder(self.out, "--out", example="runs/report")
 
 
 def write_report(config: ReportConfig) -> Path:

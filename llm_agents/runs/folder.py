@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +84,60 @@ def check_output_folder(path: object, setting: str = "output_dir") -> Path:
             f"--overwrite may empty: e.g. {setting}: runs/my_run."
         )
     return Path(text)
+
+
+RUN_FILES_MARGIN = 128
+"""Bytes of path kept free below a run's ``output_dir`` for the files it writes inside (checkpoints/episode_.../...)."""
+
+
+def check_creatable_folder(
+    path: str | Path, setting: str = "output_dir", *, margin: int = 0, example: str = "runs/my_run"
+) -> Path:
+    """``path`` as a ``Path``, refused (a ValueError naming it, the limit and the fix) when no folder could be made
+    there: it, or a folder above it, is a file, or a name or the whole path is longer than the filesystem allows
+    (keeping ``margin`` bytes for what will be written below it). The one check of every folder we write into (a
+    run's ``output_dir``, an evaluation's or a report's ``--out``), made before anything heavy loads.
+
+    Only what exists is looked at; a folder that cannot be read stops the walk (it may be another user's or another
+    machine's path, as in a copied run folder's ``config.yaml``), and the write itself reports what then fails.
+    """
+    path = Path(path)
+    absolute = Path(os.path.abspath(path.expanduser()))
+    existing, parts, walking = Path(absolute.anchor), absolute.parts[1:], True
+    for part in parts:
+        name_max = _pathconf(existing, "PC_NAME_MAX", 255)
+        if len(os.fsencode(part)) > name_max:
+            raise ValueError(
+                f"{setting} {str(path)!r} has a folder name of {len(os.fsencode(part))} bytes ({part[:40]}...); "
+                f"this filesystem allows at most {name_max}: shorten it."
+            )
+        if not walking:
+            continue
+        candidate = existing / part
+        try:
+            mode = candidate.stat().st_mode
+        except OSError:  # missing (made by the write), or not ours to look at
+            walking = False
+            continue
+        if not stat.S_ISDIR(mode):
+            where = "is a file" if candidate == absolute else f"lies under {str(candidate)!r}, which is a file"
+            raise ValueError(f"{setting} {str(path)!r} {where}, not a folder; give a folder, e.g. {example}.")
+        existing = candidate
+    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
+    if len(os.fsencode(absolute)) + margin > path_max:
+        kept = f"; with the {margin} bytes the files below it add," if margin else ","
+        raise ValueError(
+            f"{setting} is {len(os.fsencode(absolute))} bytes long as an absolute path{kept} that passes this "
+            f"filesystem's limit of {path_max}: choose a shorter path."
+        )
+    return path
+
+
+def _pathconf(folder: Path, name: str, default: int) -> int:
+    try:
+        return int(os.pathconf(folder, name))
+    except (OSError, ValueError, AttributeError):  # no such limit here (Windows), or unknown
+        return default
 
 
 class RunFolderLocked(ValueError):

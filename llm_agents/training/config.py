@@ -15,8 +15,6 @@ properties, computed when asked and never written back:
 from __future__ import annotations
 
 import dataclasses
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +24,7 @@ from llm_agents.agent.config import AgentConfig, GenerationConfig, ModelConfig, 
 from llm_agents.agent.parsing import PARSE_MODES, ParseMode
 from llm_agents.grpo.config import GRPOConfig
 from llm_agents.ppo.config import MAX_COUNT, MAX_SEED, PPOConfig
-from llm_agents.runs.folder import check_output_folder
+from llm_agents.runs.folder import RUN_FILES_MARGIN, check_creatable_folder, check_output_folder
 from llm_agents.sequences import BATCHINGS, Batching
 from llm_agents.threads import check_threads
 from llm_agents.training.derived import check_episodes, check_groups, derived_ppo, stage_game_of
@@ -57,9 +55,6 @@ TRACKERS: tuple[str, ...] = get_args(Tracker)
 PAPER_ROUNDS_VS_STRATEGY = 5
 PAPER_ROUNDS_VS_LLM = 3
 PAPER_EPISODES = 1000
-
-RUN_FILES_MARGIN = 128
-"""Bytes of path kept free below ``output_dir`` for the files a run writes inside it (checkpoints/episode_.../...)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +187,7 @@ class TrainConfig:
         set_(self, "illegal_reward", illegal)
         set_(self, "labels", _labels(self.labels))
         set_(self, "output_dir", check_output_folder(self.output_dir))
-        check_creatable_folder(self.output_dir)
+        check_creatable_folder(self.output_dir, margin=RUN_FILES_MARGIN)
         for name, kind in (
             ("model", ModelConfig),
             ("generation", GenerationConfig),
@@ -344,46 +339,3 @@ def _labels(labels: object) -> tuple[str, str] | LabelPool:
             f"labels must be a pair [C, D], a list of pairs, a generator name or a pool's settings "
             f"({{generator: letters, size: 8}}), got {labels!r}."
         ) from None
-
-
-def check_creatable_folder(path: Path, setting: str = "output_dir") -> None:
-    """Refuse a folder that could never be made or written to: an existing file, a path under a file, a name or a
-    whole path longer than the filesystem allows (keeping ``RUN_FILES_MARGIN`` bytes for the run's own files).
-
-    Only what exists is looked at; a folder that cannot be read stops the walk (it may be another user's or another
-    machine's path, as in a copied run folder's ``config.yaml``), and the run's own start reports what then fails.
-    """
-    absolute = Path(os.path.abspath(path.expanduser()))
-    existing, parts, walking = Path(absolute.anchor), absolute.parts[1:], True
-    for part in parts:
-        name_max = _pathconf(existing, "PC_NAME_MAX", 255)
-        if len(os.fsencode(part)) > name_max:
-            raise ValueError(
-                f"{setting} {str(path)!r} has a folder name of {len(os.fsencode(part))} bytes ({part[:40]}...); "
-                f"this filesystem allows at most {name_max}: shorten it."
-            )
-        if not walking:
-            continue
-        candidate = existing / part
-        try:
-            mode = candidate.stat().st_mode
-        except OSError:  # missing (made by the run), or not ours to look at
-            walking = False
-            continue
-        if not stat.S_ISDIR(mode):
-            where = "is a file" if candidate == absolute else f"lies under {str(candidate)!r}, which is a file"
-            raise ValueError(f"{setting} {str(path)!r} {where}, not a folder; choose a folder, e.g. runs/my_run.")
-        existing = candidate
-    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
-    if len(os.fsencode(absolute)) + RUN_FILES_MARGIN > path_max:
-        raise ValueError(
-            f"{setting} is {len(os.fsencode(absolute))} bytes long as an absolute path; with the {RUN_FILES_MARGIN} a "
-            f"run's files add below it, that passes this filesystem's limit of {path_max}: choose a shorter path."
-        )
-
-
-def _pathconf(folder: Path, name: str, default: int) -> int:
-    try:
-        return int(os.pathconf(folder, name))
-    except (OSError, ValueError, AttributeError):  # no such limit here (Windows), or unknown
-        return default

@@ -298,7 +298,7 @@ def test_evaluate_out_naming_a_file_is_refused_before_playing(tmp_path, out):
     (tmp_path / "a_file").write_text("results of something else")
     config = EvaluationConfig(games=("IPD-v0",), other_prompts=(), episodes=1, rounds=2)
     for run in (evaluate, analyse):
-        with pytest.raises(ValueError, match=r"--out .*a_file.* a file; give a folder"):
+        with pytest.raises(ValueError, match=r"--out .*a_file.* a file, not a folder; give a folder"):
             run(StrategyPolicy("always_cooperate"), config, tmp_path / out)
     assert (tmp_path / "a_file").read_text() == "results of something else"
 

@@ -364,3 +364,29 @@ def test_overwrite_of_a_run_written_without_a_manifest_removes_only_its_files(ti
     folder.manifest.unlink()  # as a run of version 0.2 left it
     train(config.replace(overwrite=True))
     assert folder.manifest.is_file()
+
+
+@pytest.mark.parametrize("where", ["file", "under_file", "long_name"])
+def test_every_folder_we_write_into_is_checked_by_one_rule(tmp_path, where):
+    """A run's output_dir, an evaluation's and a report's --out: the same refusal, before anything is written."""
+    from llm_agents.evaluation.folder import check_out_folder
+    from llm_agents.reporting.report import ReportConfig
+    from llm_agents.runs.folder import check_creatable_folder
+
+    (tmp_path / "a_file").write_text("kept")
+    path = {
+        "file": tmp_path / "a_file",
+        "under_file": tmp_path / "a_file" / "out",
+        "long_name": tmp_path / ("x" * 300),
+    }[where]
+    expected = {"file": "is a file, not a folder", "under_file": "which is a file", "long_name": "300 bytes"}[where]
+    for check in (
+        lambda: TrainConfig(output_dir=path),
+        lambda: check_out_folder(path),
+        lambda: ReportConfig((tmp_path,), path),
+        lambda: check_creatable_folder(path, "--out"),
+    ):
+        with pytest.raises(ValueError, match=expected):
+            check()
+    assert (tmp_path / "a_file").read_text() == "kept"
+    assert check_creatable_folder(tmp_path / "new" / "folder") == tmp_path / "new" / "folder"
