@@ -4,7 +4,7 @@ usage: python benchmarks/gpu_check.py [--device cuda|cpu] [--tiny] [--episodes N
                                       [--budget-s S] [--tokenizer DIR] [--out FILE]
 
 Part 1, the checks, on a tiny random model built in memory (the test suite's 2-layer llama and word-level tokenizer,
-``tests/llm_agents/conftest.py``; no hub), saved to a temporary folder and loaded the way a run loads a model:
+``llm_agents.tiny_models``; no hub), saved to a temporary folder and loaded the way a run loads a model:
 
 - ``train+resume+evaluate[float32|bfloat16]``: a 3-episode run equals a 2-episode run resumed to 3 (the same
   ``rounds.jsonl``), and ``llm-agents evaluate`` reads its adapter back;
@@ -64,6 +64,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a copied checkout, installed or not
 
+from llm_agents.tiny_models import build_tiny_llama, build_tiny_tokenizer  # noqa: E402 (light: imports nothing heavy)
+
 PAPER_CONFIG = ROOT / "configs" / "paper" / "game_vs_tit_for_tat.yaml"
 PAPER_HOURS_PER_1000 = 5.0
 """The paper's time for 1000 episodes of Gemma-2-2b-it in 4-bit on one A100 (at most, docs/paper.md)."""
@@ -115,66 +117,6 @@ REQUIRED = ("numpy", "yaml", "torch", "transformers", "peft", "accelerate", "saf
 """What the checks import; bitsandbytes too on CUDA. matplotlib is optional (see ``plots_or_none``)."""
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
-
-# ----------------------------------------------------------------------------------------------------------------
-# The tiny model: a copy of tests/llm_agents/conftest.py's builders (that module imports pytest, which a GPU machine
-# need not have); tests/test_gpu_check.py checks that the copies build the same model.
-
-WORD_TEXT = (
-    "you are playing the iterated prisoner's dilemma . answer with one letter : C or D "
-    "round last opponent played your action ? cooperate defect score reward payoff history none "
-    "action1 action2 1 2 3 4 5 6 7 8 9 0"
-)
-SPECIAL_TOKENS = ["<pad>", "<bos>", "<eos>", "<unk>", "<|user|>", "<|assistant|>", "<|system|>"]
-CHAT_TEMPLATE = (
-    "{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' <eos> ' }}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}"
-)
-
-
-def build_tiny_tokenizer():
-    """A word-level tokenizer over a few game words, with pad/bos/eos/unk and a chat template (conftest's)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + sorted(set(WORD_TEXT.split())))}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.decoder = decoders.WordPiece(prefix="##")
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        pad_token="<pad>",
-        bos_token="<bos>",
-        eos_token="<eos>",
-        unk_token="<unk>",
-        padding_side="left",
-    )
-    tokenizer.chat_template = CHAT_TEMPLATE
-    return tokenizer
-
-
-def build_tiny_llama(tokenizer, seed: int = 0):
-    """A 2-layer llama with hidden size 32 and tied embeddings, weights drawn from ``seed`` (conftest's)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = LlamaForCausalLM(config)
-    return model.eval()
 
 
 def build_shaped_model(shape: dict, kind: str, tokenizer, dtype, device: str, seed: int = 0):

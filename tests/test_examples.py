@@ -98,7 +98,7 @@ def test_torchrl_example_turns_every_info_into_a_tensor():
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
-    from tests.llm_agents.conftest import build_tiny_llama, build_tiny_tokenizer
+    from llm_agents.tiny_models import build_tiny_llama, build_tiny_tokenizer
 
     folder = tmp_path_factory.mktemp("tiny_model")
     tokenizer = build_tiny_tokenizer()

@@ -85,19 +85,6 @@ def gpu_check():
     return gpu_check
 
 
-def test_the_script_builds_the_suites_tiny_model(gpu_check):
-    from tests.llm_agents.conftest import build_tiny_llama, build_tiny_tokenizer
-
-    tokenizer, original_tokenizer = gpu_check.build_tiny_tokenizer(), build_tiny_tokenizer()
-    assert tokenizer.get_vocab() == original_tokenizer.get_vocab()
-    assert tokenizer.chat_template == original_tokenizer.chat_template
-    copied, original = (
-        gpu_check.build_tiny_llama(tokenizer).state_dict(),
-        build_tiny_llama(original_tokenizer).state_dict(),
-    )
-    assert copied.keys() == original.keys() and all(copied[k].equal(original[k]) for k in original)
-
-
 def test_a_missing_package_stops_at_once_with_one_line(gpu_check, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(gpu_check, "REQUIRED", (*gpu_check.REQUIRED, "no_such_package_for_gpu_check"))
     assert gpu_check.main(["--device", "cpu", "--tiny", "--out", str(tmp_path / "x.json")]) == 2

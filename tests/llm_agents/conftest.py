@@ -1,6 +1,7 @@
 """Shared fixtures for the llm_agents tests: a tiny offline tokenizer and llama, and peft LoRA wrappers of it.
 
-Everything is built in memory in well under a second (a word-level tokenizer, a 2-layer llama); no hub is touched.
+Everything is built in memory in well under a second (``llm_agents.tiny_models``: a word-level tokenizer, a 2-layer
+llama); no hub is touched.
 
 Fixtures:
 - ``tiny_tokenizer`` (session): a word-level fast tokenizer with a small chat template, left padding.
@@ -26,58 +27,9 @@ from collections.abc import Callable, Sequence
 import pytest
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
-WORD_TEXT = (
-    "you are playing the iterated prisoner's dilemma . answer with one letter : C or D "
-    "round last opponent played your action ? cooperate defect score reward payoff history none "
-    "action1 action2 1 2 3 4 5 6 7 8 9 0"
-)
-WORDS = WORD_TEXT.split()
-SPECIAL_TOKENS = ["<pad>", "<bos>", "<eos>", "<unk>", "<|user|>", "<|assistant|>", "<|system|>"]
-CHAT_TEMPLATE = (
-    "{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' <eos> ' }}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}"
-)
-
-
-def build_tiny_tokenizer() -> PreTrainedTokenizerFast:
-    """A word-level tokenizer over a few game words, with pad/bos/eos/unk and a chat template."""
-    vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + sorted(set(WORDS)))}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.decoder = decoders.WordPiece(prefix="##")  # joins tokens with spaces
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        pad_token="<pad>",
-        bos_token="<bos>",
-        eos_token="<eos>",
-        unk_token="<unk>",
-        padding_side="left",
-    )
-    tokenizer.chat_template = CHAT_TEMPLATE
-    return tokenizer
-
-
-def build_tiny_llama(tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> LlamaForCausalLM:
-    """A 2-layer llama with hidden size 32 and tied embeddings, weights drawn from ``seed``."""
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = LlamaForCausalLM(config)
-    return model.eval()
+from llm_agents.tiny_models import build_tiny_llama, build_tiny_tokenizer
 
 
 @pytest.fixture(scope="session")

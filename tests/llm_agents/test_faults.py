@@ -28,10 +28,9 @@ from transformers import AutoModelForCausalLM
 from llm_agents.agent.adapters import BASE_FILE, attach_lora, load_adapter, save_adapter
 from llm_agents.agent.config import LoRAConfig
 from llm_agents.runs.folder import JsonlLog, WriteFailed, write_failure, writing
+from llm_agents.tiny_models import build_tiny_llama
 from llm_agents.training import runner as runner_module
 from llm_agents.training import train
-
-from .conftest import build_tiny_llama
 
 
 @pytest.fixture(autouse=True, scope="module")
