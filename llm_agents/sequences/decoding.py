@@ -9,6 +9,11 @@ Sampling (``agent.generation``) asks a decoder for the logits after each prompt,
   prefixes()``, while the policy stays fixed: one rollout, or a whole evaluation) a game's repeated prompts are
   computed once for all its rounds.
 
+On CPU, a call that computes a whole tree (the first of a cache: a rollout's first prompts, the exact analysis's
+prompts) runs the chunked attention of ``tree_attention.py``, which computes only the pairs the tree allows (23%
+less time for the 16 prompts of one game's policy table, 978 distinct tokens, float32); later calls add a few nodes
+against the cached keys through the dense mask, where little is masked.
+
 A cache holds at most ``max_nodes`` nodes and ``max_logits`` stored logits; past that it starts afresh (the same
 numbers up to float rounding). It must only be shared while the model's weights do not change.
 """
@@ -23,6 +28,7 @@ from torch import nn
 
 from llm_agents.sequences.forward import model_dtype
 from llm_agents.sequences.prefix_tree import PrefixTree
+from llm_agents.sequences.tree_attention import LAYOUT_KWARG, TreeLayout, supports_tree_attention, tree_attention
 
 
 def forward_keywords(model: nn.Module) -> tuple[str, str | None]:
@@ -151,13 +157,28 @@ class TreeDecoder:
         wanted_set = set(wanted)
         keep = [index for index, node in enumerate(new) if node in wanted_set]
         input_ids, position_ids = cache.tree.inputs(new, device)
-        mask = cache.tree.attention_mask(new, len(cache.tree), dtype=model_dtype(self.model), device=device)
+        dtype = model_dtype(self.model)
         extra = {} if cache.kv is None else {self.cache_keyword: cache.kv}
         if self.keep_keyword and keep:
             extra[self.keep_keyword] = torch.tensor(keep, dtype=torch.long, device=device)
-        output = self.model(
-            input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True, **extra
-        )
+        if cache.kv is None and device.type == "cpu" and supports_tree_attention(self.model):
+            # the whole tree at once: only the (query, key) pairs it allows (tree_attention.py), the KV cache as usual
+            placeholder = torch.zeros((1, 1, 1, 1), dtype=dtype, device=device)
+            layout = TreeLayout.of(cache.tree, dtype=dtype, device=device)
+            with tree_attention(self.model):
+                output = self.model(
+                    input_ids=input_ids,
+                    attention_mask=placeholder,
+                    position_ids=position_ids,
+                    use_cache=True,
+                    **extra,
+                    **{LAYOUT_KWARG: layout},
+                )
+        else:
+            mask = cache.tree.attention_mask(new, len(cache.tree), dtype=dtype, device=device)
+            output = self.model(
+                input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True, **extra
+            )
         cache.kv = output[self.cache_keyword]
         cache.computed = len(cache.tree)
         logits = at_least_float32(output.logits[0])

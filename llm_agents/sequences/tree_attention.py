@@ -166,6 +166,7 @@ def chunked_attention(
         raise ValueError(f"A tree layout of {layout.length} nodes needs one packed row of them, got {query.shape}.")
     scaling = width**-0.5 if scaling is None else scaling
     groups = heads // key_heads
+    softmax_dtype = torch.promote_types(query.dtype, torch.float32)  # float32, or float64 for a float64 model
     outputs = []
     for chunk in layout.chunks:
         rows = chunk.stop - chunk.start
@@ -176,7 +177,7 @@ def chunked_attention(
         stacked = query[:, :, chunk.start : chunk.stop].reshape(1, key_heads, groups * rows, width)
         scores = torch.matmul(stacked, keys.transpose(2, 3)) * scaling
         scores = (scores.view(1, key_heads, groups, rows, -1) + chunk.mask).view(1, key_heads, groups * rows, -1)
-        weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+        weights = torch.softmax(scores, dim=-1, dtype=softmax_dtype).to(query.dtype)
         weights = nn.functional.dropout(weights, p=dropout, training=module.training)
         output = torch.matmul(weights, values).view(1, heads, rows, width)
         outputs.append(output.transpose(1, 2))
