@@ -32,7 +32,7 @@ from llm_agents.agent.adapters import add_adapter, attach_lora, save_adapter
 from llm_agents.agent.config import AgentConfig
 from llm_agents.agent.generation import label_token_count
 from llm_agents.agent.hardware import release_freed_memory
-from llm_agents.agent.llm_agent import LLMAgent
+from llm_agents.agent.llm_agent import LLMAgent, check_labels_fit
 from llm_agents.agent.models import load_model
 from llm_agents.policy_update import NonFiniteError
 from llm_agents.runs.folder import JsonlLog, RunFolder, WriteFailed, complete_checkpoints, read_jsonl, writing
@@ -212,7 +212,10 @@ def _build_learners(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, 
 def _agent_config(config: TrainConfig, tokenizer: PreTrainedTokenizerBase) -> AgentConfig:
     """The learners' ``AgentConfig``; with a label pool, one answer length for the whole run (its longest label's)."""
     agent, pool = config.agent, config.label_pool
-    if pool is None or agent.generation.max_new_tokens is not None:
+    if pool is None:
+        return agent
+    if agent.generation.max_new_tokens is not None:  # every label of the pool must fit, checked before episode 0
+        check_labels_fit(tokenizer, sorted(pool.labels), agent.generation.max_new_tokens)
         return agent
     generation = dataclasses.replace(agent.generation, max_new_tokens=label_token_count(tokenizer, sorted(pool.labels)))
     return dataclasses.replace(agent, generation=generation)

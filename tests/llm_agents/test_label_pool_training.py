@@ -124,3 +124,15 @@ def test_bad_group_and_pool_settings_are_named(make_config, changes, message):
         if isinstance(changes.get("grpo"), dict):
             changes = {**changes, "grpo": GRPOConfig(**changes["grpo"])}
         make_config("bad", **changes)
+
+
+def test_a_pool_label_longer_than_max_new_tokens_is_refused_before_episode_0(make_config):
+    """Every label of the pool is checked at the start, not when a game first draws it (perhaps hours later)."""
+    from llm_agents.agent.config import GenerationConfig
+
+    pool = [*POOL, ["C D", "D C"]]  # two tokens each in the tiny tokenizer
+    config = make_config("long", labels=pool, generation=GenerationConfig(max_new_tokens=1))
+    with pytest.raises(ValueError, match=r"generation\.max_new_tokens is 1, but the label 'C D' takes 2 tokens"):
+        train(config)
+    assert not (config.output_dir / "rounds.jsonl").exists()
+    train(make_config("fits", labels=pool, episodes=1, generation=GenerationConfig(max_new_tokens=2)))
