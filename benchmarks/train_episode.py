@@ -10,7 +10,9 @@ warm-up): generation (the rollout, ``time/rollout``), old log-probs (and values)
 update's epochs (the trainer's ``time/ppo/*``, or ``time/grpo/*`` with ``--set algorithm=grpo``), with the tokens the
 passes computed. ``--compare`` runs the same episodes
 (same seed, so the same games) with ``batching=padded`` and then ``batching=tree``, prints both side by side with
-the peak resident memory of each, and ends with ``speedup: X.XX`` (plain episode time / tree episode time).
+the peak resident memory of each, the batch's tokens over its distinct tokens (what sharing work alone would give: the
+padded path's waste in padding and its slower kernels come on top), and ends with ``speedup: X.XX`` (plain episode
+time / tree episode time).
 
 Each part is set against its FLOP floor: ``2 x parameters x distinct tokens`` per forward pass (the parameters
 that multiply every token: all but the embedding table; the distinct tokens: the tree path's computed tokens), one
@@ -198,6 +200,9 @@ def main() -> None:
     print(f"{'peak resident memory (GB)':44}" + "".join(f"{results[p][1] / 2**30:16.2f}" for p in paths))
     if args.compare:
         speedup = episode_time(results["padded"][0], algorithm) / episode_time(results["tree"][0], algorithm)
+        # what sharing alone can give: the padded path computes every token of the batch, the tree the distinct ones
+        shared = median(results["tree"][0], "batch/tokens") / median(results["tree"][0], "batch/computed_tokens")
+        print(f"tokens in the batch / distinct tokens (the speedup from sharing work alone): {shared:.2f}")
         print(f"speedup: {speedup:.2f}")
 
     return None
