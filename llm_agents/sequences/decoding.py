@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from llm_agents.sequences.forward import model_dtype
+from llm_agents.sequences.forward import at_least_float32, model_dtype
 from llm_agents.sequences.prefix_tree import PrefixTree
 from llm_agents.sequences.tree_attention import LAYOUT_KWARG, TreeLayout, supports_tree_attention, tree_attention
 
@@ -41,11 +41,6 @@ def forward_keywords(model: nn.Module) -> tuple[str, str | None]:
     cache = "cache" if "cache" in parameters else "past_key_values"
     keep = next((name for name in ("logits_to_keep", "num_logits_to_keep") if name in parameters), None)
     return cache, keep
-
-
-def at_least_float32(logits: torch.Tensor) -> torch.Tensor:
-    """Logits in float32, or float64 from a float64 model (the exact analysis's tests compare in float64)."""
-    return logits if logits.dtype == torch.float64 else logits.float()
 
 
 def model_device(model: nn.Module) -> torch.device:

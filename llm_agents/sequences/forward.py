@@ -39,10 +39,17 @@ TreeAttention = Literal["auto", "chunked", "dense"]
 TREE_ATTENTIONS: tuple[str, ...] = get_args(TreeAttention)
 
 
+def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float32, or in float64 when it is float64 (a float64 model is computed in float64 throughout,
+    so that the tests can compare layouts far below float32's rounding)."""
+    return tensor if tensor.dtype == torch.float64 else tensor.float()
+
+
 def logprobs_of_tokens(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Log-probability of each of ``tokens`` under ``logits`` (``(..., vocab)`` and ``(...)``), in float32:
-    ``logit[token] - logsumexp(logits)``, without materialising the log-softmax of the whole vocabulary."""
-    logits = logits.float()
+    """Log-probability of each of ``tokens`` under ``logits`` (``(..., vocab)`` and ``(...)``), in float32 (float64
+    for float64 logits): ``logit[token] - logsumexp(logits)``, without materialising the log-softmax of the whole
+    vocabulary."""
+    logits = at_least_float32(logits)
     picked = torch.gather(logits, -1, tokens.unsqueeze(-1)).squeeze(-1)
     return picked - torch.logsumexp(logits, dim=-1)
 
@@ -128,7 +135,7 @@ class PaddedBatch:
             output_hidden_states=value_head is not None,
             logits_to_keep=width + 1,
         )
-        logits = output.logits[:, -(width + 1) : -1].float()
+        logits = at_least_float32(output.logits[:, -(width + 1) : -1])
         values = None if value_head is None else value_head(output.hidden_states[-1][:, -(width + 1) : -1])
         return ForwardOutput(logprobs_of_tokens(logits, self.response_tokens), logits, values)
 
@@ -214,7 +221,7 @@ class TreeBatch:
         else:
             mask = self.tree.attention_mask(nodes, len(self.tree), dtype=dtype, device=device)
             output = model(attention_mask=mask, **inputs)
-        logits = output.logits[0][self.gather].float()
+        logits = at_least_float32(output.logits[0][self.gather])
         values = None
         if value_head is not None:
             values = value_head(output.hidden_states[-1][0, self.keep][self.gather])
