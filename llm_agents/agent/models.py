@@ -92,6 +92,14 @@ def build_embedded_cache(cache_dir: Path) -> Path:
     target = embedded_cache_path(cache_dir)
     if _cache_is_complete(target):
         return target
+    try:  # before the conversion's ~30 s, so that an unusable folder costs nothing
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"model.cache_dir {str(cache_dir)!r} cannot be created ({error.strerror or error}: {error.filename}); "
+            "the embedded model is converted into it once. Choose a folder you can write, e.g. "
+            "model.cache_dir: ~/.cache/moral-matrix-games in the config (llm-agents train: --set model.cache_dir=DIR)."
+        ) from None
     gguf = smollm2_gguf_path()
     checksum = file_sha256(gguf)
     if checksum != SMOLLM2_SHA256:

@@ -83,3 +83,12 @@ def test_a_half_written_cache_is_never_complete(tmp_path):
     assert not _cache_is_complete(folder)
     (folder / CACHE_MARKER).write_text(json.dumps({**record, "source_sha256": "0" * 64}))
     assert not _cache_is_complete(folder)
+
+
+def test_a_cache_dir_that_cannot_be_created_is_named_before_the_conversion(tmp_path, monkeypatch):
+    (tmp_path / "a_file").write_text("kept")
+    converted = []
+    monkeypatch.setattr(models, "smollm2_gguf_path", lambda: converted.append(1))  # the conversion's first step
+    with pytest.raises(ValueError, match=r"model\.cache_dir '.*a_file/cache' cannot be created .*Choose a folder"):
+        models.build_embedded_cache(tmp_path / "a_file" / "cache")
+    assert not converted and (tmp_path / "a_file").read_text() == "kept"
