@@ -32,6 +32,16 @@ from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 from llm_agents.tiny_models import build_tiny_llama, build_tiny_tokenizer
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module's in-process trainings (``pytestmark = pytest.mark.usefixtures(...)``): the tiny
+    model's ops are too small for threads to pay, and one thread keeps the tests fast on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_tokenizer() -> PreTrainedTokenizerFast:
     return build_tiny_tokenizer()

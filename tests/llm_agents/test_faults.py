@@ -32,13 +32,7 @@ from llm_agents.tiny_models import build_tiny_llama
 from llm_agents.training import runner as runner_module
 from llm_agents.training import train
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

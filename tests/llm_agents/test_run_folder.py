@@ -23,13 +23,7 @@ from llm_agents.training.checkpoints import complete_checkpoints
 from llm_agents.training.run_folder import RunFolder, RunFolderLocked
 from llm_agents.training.runner import TrainingDiverged
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

@@ -25,14 +25,7 @@ from matrix_games.rewards import register_reward
 from matrix_games.rounds import History
 from matrix_games.strategies import make_strategy
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The tiny model's ops are too small for threads to pay; one thread also keeps the tests fast on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def round_logs(path: Path) -> list:
