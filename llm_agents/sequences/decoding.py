@@ -28,7 +28,7 @@ from torch import nn
 
 from llm_agents.sequences.forward import at_least_float32, model_dtype
 from llm_agents.sequences.prefix_tree import PrefixTree
-from llm_agents.sequences.tree_attention import LAYOUT_KWARG, TreeLayout, supports_tree_attention, tree_attention
+from llm_agents.sequences.tree_attention import chunked_forward, supports_tree_attention
 
 
 def forward_keywords(model: nn.Module) -> tuple[str, str | None]:
@@ -158,17 +158,16 @@ class TreeDecoder:
             extra[self.keep_keyword] = torch.tensor(keep, dtype=torch.long, device=device)
         if cache.kv is None and device.type == "cpu" and supports_tree_attention(self.model):
             # the whole tree at once: only the (query, key) pairs it allows (tree_attention.py), the KV cache as usual
-            placeholder = torch.zeros((1, 1, 1, 1), dtype=dtype, device=device)
-            layout = TreeLayout.of(cache.tree, dtype=dtype, device=device)
-            with tree_attention(self.model):
-                output = self.model(
-                    input_ids=input_ids,
-                    attention_mask=placeholder,
-                    position_ids=position_ids,
-                    use_cache=True,
-                    **extra,
-                    **{LAYOUT_KWARG: layout},
-                )
+            output = chunked_forward(
+                self.model,
+                cache.tree,
+                dtype,
+                device,
+                input_ids=input_ids,
+                position_ids=position_ids,
+                use_cache=True,
+                **extra,
+            )
         else:
             mask = cache.tree.attention_mask(new, len(cache.tree), dtype=dtype, device=device)
             output = self.model(

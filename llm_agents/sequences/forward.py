@@ -32,7 +32,7 @@ from torch import nn
 
 from llm_agents.sequences import Batching
 from llm_agents.sequences.prefix_tree import PrefixTree
-from llm_agents.sequences.tree_attention import LAYOUT_KWARG, TreeLayout, supports_tree_attention, tree_attention
+from llm_agents.sequences.tree_attention import chunked_forward, supports_tree_attention
 from matrix_games.core.validation import check_choice
 
 TreeAttention = Literal["auto", "chunked", "dense"]
@@ -213,11 +213,7 @@ class TreeBatch:
         )
         chunked = self.attention == "chunked" or (self.attention == "auto" and device.type == "cpu")
         if chunked and supports_tree_attention(model):
-            # a placeholder 4D mask (transformers passes a 4D mask through untouched): the layout holds the real one
-            placeholder = torch.zeros((1, 1, 1, 1), dtype=dtype, device=device)
-            layout = TreeLayout.of(self.tree, dtype=dtype, device=device)
-            with tree_attention(model):
-                output = model(attention_mask=placeholder, **inputs, **{LAYOUT_KWARG: layout})
+            output = chunked_forward(model, self.tree, dtype, device, **inputs)
         else:
             mask = self.tree.attention_mask(nodes, len(self.tree), dtype=dtype, device=device)
             output = model(attention_mask=mask, **inputs)

@@ -210,3 +210,13 @@ def tree_attention(model: nn.Module) -> Iterator[None]:
         yield
     finally:
         config._attn_implementation = previous
+
+
+def chunked_forward(model: nn.Module, tree: PrefixTree, dtype: torch.dtype, device: torch.device, **inputs):
+    """``model(**inputs)`` over all of ``tree``'s nodes, packed in one row, with the chunked attention: the layout
+    goes down to every attention layer, and a placeholder 4D mask (transformers passes a 4D mask through untouched)
+    stands in for the dense one. ``dtype`` is the model's."""
+    placeholder = torch.zeros((1, 1, 1, 1), dtype=dtype, device=device)
+    layout = TreeLayout.of(tree, dtype=dtype, device=device)
+    with tree_attention(model):
+        return model(attention_mask=placeholder, **inputs, **{LAYOUT_KWARG: layout})
