@@ -12,8 +12,9 @@ bit-identical.
 What: ``pack_frozen_linears(model)`` turns the model's ``nn.Linear`` layers into ``PackedLinear``, a subclass (so
 peft's LoRA wraps it as usual) whose forward, when its weight and bias need no gradient and the input is a CPU tensor
 of the weight's dtype, calls oneDNN's linear on a packed copy made on first use and made again whenever the weight
-changes (its storage or version counter). Anything else (a trainable weight, a GPU, float64, a mixed dtype) runs the
-plain ``nn.Linear.forward``. In bfloat16 the packed result is bit-identical to the plain one (tested); in float32
+changes (its storage or version counter). Anything else (a trainable weight, a GPU, float64, a mixed dtype, a forward
+traced by ``torch.compile``, whose inductor cannot lower a packed weight it did not make) runs the plain
+``nn.Linear.forward``. In bfloat16 the packed result is bit-identical to the plain one (tested); in float32
 oneDNN and the plain path (MKL) round differently (2.8e-4 at most over the benchmark's outputs), so float32 layers
 are packed only on request (``dtypes=``; ``PACKED_DTYPES`` is bfloat16 alone). Float32 gains more per layer (4 tokens
 64.5 -> 25.3 ms) but a float32 demo episode only 3-13% (two runs), not enough to give up plain torch's numbers.
@@ -96,7 +97,8 @@ class PackedLinear(nn.Linear):
     def uses_packing(self, inputs: torch.Tensor) -> bool:
         weight, bias = self.weight, self.bias
         return (
-            inputs.device.type == "cpu"
+            not torch.compiler.is_compiling()  # torch.compile packs frozen weights its own way
+            and inputs.device.type == "cpu"
             and weight.device.type == "cpu"
             and weight.dtype in self.dtypes
             and inputs.dtype == weight.dtype

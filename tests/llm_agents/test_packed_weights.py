@@ -152,3 +152,13 @@ def test_packing_twice_changes_nothing_more():
     assert pack_frozen_linears(model) == 2
     assert pack_frozen_linears(model) == 2
     assert all(type(m) is PackedLinear for m in model if isinstance(m, nn.Linear))
+
+
+def test_torch_compile_traces_the_plain_layer():
+    """Inductor cannot lower a packed weight it did not make: a compiled forward takes the plain path, and works."""
+    torch._dynamo.reset()
+    layer = frozen_linear(48, 16, bias=False, dtype=torch.bfloat16)
+    pack_frozen_linears(layer)
+    inputs = torch.randn(5, 48).to(torch.bfloat16)
+    compiled = torch.compile(layer, backend="inductor")
+    torch.testing.assert_close(compiled(inputs), nn.functional.linear(inputs, layer.weight), rtol=1e-2, atol=1e-2)
