@@ -63,13 +63,18 @@ class _PackedLinearFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, inputs: torch.Tensor, layer: PackedLinear) -> torch.Tensor:  # type: ignore[override]
-        ctx.layer = layer
+        ctx.layer, ctx.version = layer, layer.weight._version
         return _packed_linear(inputs, layer.packed_weight(), layer.bias)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, None]:  # type: ignore[override]
         if not ctx.needs_input_grad[0]:
             return None, None
+        if ctx.layer.weight._version != ctx.version:  # as autograd refuses for a tensor it saved
+            raise RuntimeError(
+                "The weight of a packed linear layer was modified in place between its forward and its backward; "
+                "run the forward again after changing the weight."
+            )
         return _packed_linear(grad, ctx.layer.packed_weight(transposed=True), None), None
 
 
@@ -126,6 +131,5 @@ def pack_frozen_linears(model: nn.Module, dtypes: tuple[torch.dtype, ...] = PACK
     layers = [module for module in model.modules() if type(module) in (nn.Linear, PackedLinear)]
     for layer in layers:
         layer.__class__ = PackedLinear
-        if dtypes != PACKED_DTYPES:
-            layer.dtypes = dtypes
+        layer.dtypes = dtypes
     return len(layers)

@@ -68,6 +68,17 @@ def test_a_changed_weight_is_packed_again():
     assert torch.equal(layer(inputs), nn.functional.linear(inputs, layer.weight))
 
 
+def test_a_weight_changed_between_forward_and_backward_is_refused():
+    layer = frozen_linear(48, 16, bias=False, dtype=torch.bfloat16)
+    pack_frozen_linears(layer)
+    inputs = torch.randn(4, 48).to(torch.bfloat16).requires_grad_(True)
+    output = layer(inputs)
+    with torch.no_grad():
+        layer.weight.add_(1)
+    with pytest.raises(RuntimeError, match="modified in place between its forward and its backward"):
+        output.sum().backward()
+
+
 def test_a_trainable_weight_float32_float64_and_mixed_dtypes_stay_plain():
     layer = frozen_linear(48, 16, bias=True, dtype=torch.bfloat16)
     pack_frozen_linears(layer)
@@ -147,11 +158,11 @@ def test_a_packed_layer_can_be_copied_and_saved(tmp_path):
         assert isinstance(other, PackedLinear) and torch.equal(other(inputs), expected)
 
 
-def test_packing_twice_changes_nothing_more():
+def test_packing_twice_changes_nothing_more_than_the_dtypes():
     model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert pack_frozen_linears(model, dtypes=(torch.float32,)) == 2
     assert pack_frozen_linears(model) == 2
-    assert pack_frozen_linears(model) == 2
-    assert all(type(m) is PackedLinear for m in model if isinstance(m, nn.Linear))
+    assert all(type(m) is PackedLinear and m.dtypes == (torch.bfloat16,) for m in model if isinstance(m, nn.Linear))
 
 
 def test_torch_compile_traces_the_plain_layer():
