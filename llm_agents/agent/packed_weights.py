@@ -14,10 +14,12 @@ peft's LoRA wraps it as usual) whose forward, when its weight and bias need no g
 of the weight's dtype, calls oneDNN's linear on a packed copy made on first use and made again whenever the weight
 changes (its storage or version counter). Anything else (a trainable weight, a GPU, float64, a mixed dtype, a forward
 traced by ``torch.compile``, whose inductor cannot lower a packed weight it did not make) runs the plain
-``nn.Linear.forward``. In bfloat16 the packed result is bit-identical to the plain one (tested); in float32
-oneDNN and the plain path (MKL) round differently (2.8e-4 at most over the benchmark's outputs), so float32 layers
-are packed only on request (``dtypes=``; ``PACKED_DTYPES`` is bfloat16 alone). Float32 gains more per layer (4 tokens
-64.5 -> 25.3 ms) but a float32 demo episode only 3-13% (two runs), not enough to give up plain torch's numbers.
+``nn.Linear.forward``. In bfloat16 the packed result is bit-identical to the plain one (tested, and checked on each
+machine before packing by ``packing_matches_plain``: where plain torch does not itself use oneDNN for bfloat16, the
+layers stay plain); in float32 oneDNN and the plain path (MKL) round differently (2.8e-4 at most over the benchmark's
+outputs), so float32 layers are packed only on request (``dtypes=``; ``PACKED_DTYPES`` is bfloat16 alone). Float32
+gains more per layer (4 tokens 64.5 -> 25.3 ms) but a float32 demo episode only 3-13% (two runs), not enough to give
+up plain torch's numbers.
 
 torch offers this packing only as the internal ops ``torch.ops.mkldnn._reorder_linear_weight`` and
 ``_linear_pointwise`` (what its compiler emits for frozen CPU weights); ``packing_available`` checks they exist, and
@@ -52,6 +54,26 @@ def packing_available() -> bool:
     except (AttributeError, RuntimeError):
         return False
     return True
+
+
+@functools.cache
+def packing_matches_plain(dtype: torch.dtype) -> bool:
+    """Whether, on this CPU and torch, packed products in ``dtype`` equal plain torch's bit for bit: a forward and an
+    input gradient of a SmolLM2-sized layer (576 -> 192, 37 tokens), compared. (Where plain torch does not itself use
+    oneDNN for ``dtype``, e.g. bfloat16 on some CPUs without AVX512, they round differently.)"""
+    if not packing_available():
+        return False
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(192, 576, generator=generator).to(dtype)
+    inputs = torch.randn(37, 576, generator=generator).to(dtype)
+    grad = torch.randn(37, 192, generator=generator).to(dtype)
+    try:
+        forward = _packed_linear(inputs, torch.ops.mkldnn._reorder_linear_weight(weight, PACKING_HINT), None)
+        transposed = torch.ops.mkldnn._reorder_linear_weight(weight.t().contiguous(), PACKING_HINT)
+        backward = _packed_linear(grad, transposed, None)
+    except RuntimeError:
+        return False
+    return torch.equal(forward, nn.functional.linear(inputs, weight)) and torch.equal(backward, grad @ weight)
 
 
 def _packed_linear(inputs: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
@@ -120,13 +142,17 @@ class PackedLinear(nn.Linear):
         return _packed_linear(inputs, self.packed_weight(), self.bias)
 
 
-def pack_frozen_linears(model: nn.Module, dtypes: tuple[torch.dtype, ...] = PACKED_DTYPES) -> int:
+def pack_frozen_linears(model: nn.Module, dtypes: tuple[torch.dtype, ...] | None = None) -> int:
     """Make every plain ``nn.Linear`` of ``model`` a ``PackedLinear`` for ``dtypes``; return how many layers.
 
     Safe to call before LoRA is attached (the layers decide at each call whether their weight is frozen) and more than
-    once. Does nothing without oneDNN's packing (``packing_available``).
+    once. Does nothing without oneDNN's packing (``packing_available``). By default a dtype of ``PACKED_DTYPES`` is
+    packed only where its packed products equal plain torch's bit for bit on this CPU (``packing_matches_plain``);
+    dtypes asked for explicitly are packed regardless.
     """
-    if not packing_available():
+    if dtypes is None:
+        dtypes = tuple(dtype for dtype in PACKED_DTYPES if packing_matches_plain(dtype))
+    if not dtypes or not packing_available():
         return 0
     layers = [module for module in model.modules() if type(module) in (nn.Linear, PackedLinear)]
     for layer in layers:

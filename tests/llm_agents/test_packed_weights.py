@@ -10,9 +10,14 @@ import pytest
 import torch
 from torch import nn
 
-from llm_agents.agent.packed_weights import PackedLinear, pack_frozen_linears, packing_available
+from llm_agents.agent import packed_weights
+from llm_agents.agent.packed_weights import PackedLinear, pack_frozen_linears, packing_matches_plain
 
-pytestmark = pytest.mark.skipif(not packing_available(), reason="this torch has no oneDNN weight packing")
+pytestmark = pytest.mark.skipif(
+    not packing_matches_plain(torch.bfloat16),
+    reason="no oneDNN weight packing here, or its bfloat16 products differ from plain torch's on this CPU (then "
+    "pack_frozen_linears leaves bfloat16 layers plain: test_no_packing_where_it_would_change_the_numbers)",
+)
 
 
 def frozen_linear(in_features: int, out_features: int, *, bias: bool, dtype: torch.dtype, seed: int = 0) -> nn.Linear:
@@ -173,3 +178,13 @@ def test_torch_compile_traces_the_plain_layer():
     inputs = torch.randn(5, 48).to(torch.bfloat16)
     compiled = torch.compile(layer, backend="inductor")
     torch.testing.assert_close(compiled(inputs), nn.functional.linear(inputs, layer.weight), rtol=1e-2, atol=1e-2)
+
+
+def test_no_packing_where_it_would_change_the_numbers(monkeypatch):
+    """A CPU where packed bfloat16 products differ from plain torch's: the default packs nothing, an explicit request
+    still packs."""
+    monkeypatch.setattr(packed_weights, "packing_matches_plain", lambda dtype: False)
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2))
+    assert pack_frozen_linears(model) == 0
+    assert all(type(m) is nn.Linear for m in model)
+    assert pack_frozen_linears(model, dtypes=(torch.bfloat16,)) == 2
