@@ -30,7 +30,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from llm_agents.agent.config import ModelConfig
 from llm_agents.agent.hardware import DtypeChoice, announce, choose_dtype, resolve_device
-from llm_agents.agent.packed_weights import pack_frozen_linears
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +290,6 @@ def load_model(config: ModelConfig | None = None) -> tuple[PreTrainedModel, PreT
         ) from error
     if quantization is None:
         model.to(device)
-        pack_frozen_linears(model)  # frozen CPU weights packed once for oneDNN (packed_weights.py)
     elif device.type == "cpu":
         changed = disable_cpu_packed_4bit(model)
         warnings.warn(
